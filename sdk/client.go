@@ -1,0 +1,243 @@
+package sdk
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Client is a WebSocket connection that survives drops: it reconnects with
+// backoff, queues sends while disconnected and routes messages to handlers.
+// Handlers belong to the Client, not to a connection, so they survive
+// reconnects. All methods are safe for concurrent use.
+type Client struct {
+	url    string
+	opts   Options
+	dial   dialer
+	random func() float64
+	epoch  time.Time
+
+	kick chan struct{} // Reconnect: drop the connection or skip the wait
+	wake chan struct{} // check liveness now, or skip the backoff wait
+
+	msgsIn, msgsOut   atomic.Int64
+	bytesIn, bytesOut atomic.Int64
+	dropped           atomic.Int64
+
+	mu             sync.Mutex
+	state          State
+	life           *life // nil once stopped
+	link           *link // the open connection, or nil
+	flushing       bool  // link is open but the queue is not flushed yet
+	queue          sendQueue
+	pending        map[int64]*pending
+	nextID         int64
+	err            error // why the client stopped
+	failures       int
+	reconnects     int
+	everOpened     bool
+	rtt            time.Duration
+	connectedSince time.Time
+	reg            registry
+}
+
+// life is one run of the client, from New or Reconnect until it stops.
+type life struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the supervisor has exited
+	opened chan struct{} // closed at the first open, for Dial
+	events *serial
+}
+
+// New returns a Client that connects to url in the background and keeps
+// reconnecting as Options describe. A nil opts means defaults.
+func New(url string, opts *Options) *Client {
+	c := &Client{
+		url:     url,
+		opts:    opts.withDefaults(),
+		dial:    platformDial,
+		random:  rand.Float64,
+		epoch:   time.Now(),
+		kick:    make(chan struct{}, 1),
+		wake:    make(chan struct{}, 1),
+		pending: make(map[int64]*pending),
+	}
+	c.mu.Lock()
+	c.startLocked()
+	c.mu.Unlock()
+	return c
+}
+
+// Dial is New followed by waiting for the first connection to open. It
+// keeps retrying as Options describe until ctx ends; then, or when the
+// client stops for good first, it closes the client and returns the error.
+func Dial(ctx context.Context, url string, opts *Options) (*Client, error) {
+	c := New(url, opts)
+	c.mu.Lock()
+	lf := c.life
+	c.mu.Unlock()
+	select {
+	case <-lf.opened:
+		return c, nil
+	case <-lf.done:
+		return nil, c.Err()
+	case <-ctx.Done():
+		c.Close()
+		return nil, ctx.Err()
+	}
+}
+
+func (c *Client) startLocked() {
+	ctx, cancel := context.WithCancel(context.Background())
+	lf := &life{ctx: ctx, cancel: cancel, done: make(chan struct{}), opened: make(chan struct{}), events: newSerial()}
+	c.life, c.err, c.failures, c.state = lf, nil, 0, Connecting
+	go c.run(lf)
+}
+
+// now is the time since the client was made, on the monotonic clock: the
+// heartbeat judges elapsed time by it, never by counting timer ticks.
+func (c *Client) now() time.Duration { return time.Since(c.epoch) }
+
+// Close stops the client for good: it closes the connection with 1000 if one
+// is open, stops any dial or backoff wait at once, fails pending requests
+// with ErrClosed and reports queued messages it discards through OnError.
+// It is idempotent and returns when the client has stopped.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	lf := c.life
+	c.mu.Unlock()
+	if lf != nil {
+		lf.cancel()
+		<-lf.done
+	}
+	return nil
+}
+
+// Done returns a channel closed when the current run of the client stops
+// for good; Err then says why.
+func (c *Client) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.life == nil {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	return c.life.done
+}
+
+// Err returns why the client stopped (ErrClosed after Close, a *CloseError,
+// a *HandshakeError, an error wrapping ErrRetriesExhausted, ...), or nil
+// while it runs.
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// State returns the client's current state.
+func (c *Client) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// Reconnect starts a stopped client again. On an open connection it closes
+// it with 1000 and reconnects at once; while waiting out a backoff delay it
+// dials at once.
+func (c *Client) Reconnect() {
+	c.mu.Lock()
+	if c.life == nil {
+		c.startLocked()
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	signal(c.kick)
+}
+
+// checkLiveness makes the client ping at once when open, or dial at once
+// when waiting to reconnect (browser online and visibilitychange events).
+func (c *Client) checkLiveness() { signal(c.wake) }
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// Stats returns a snapshot of the client's counters.
+func (c *Client) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Stats{
+		State:          c.state,
+		Attempts:       c.failures,
+		Reconnects:     c.reconnects,
+		MessagesIn:     c.msgsIn.Load(),
+		MessagesOut:    c.msgsOut.Load(),
+		BytesIn:        c.bytesIn.Load(),
+		BytesOut:       c.bytesOut.Load(),
+		Queued:         c.queue.len(),
+		Dropped:        c.dropped.Load(),
+		RTT:            c.rtt,
+		ConnectedSince: c.connectedSince,
+	}
+}
+
+// setState records s and tells OnStateChange handlers.
+func (c *Client) setState(lf *life, s State) {
+	c.mu.Lock()
+	if c.state == s {
+		c.mu.Unlock()
+		return
+	}
+	c.state = s
+	hs := c.reg.state.list
+	c.mu.Unlock()
+	for _, h := range hs {
+		c.emit(lf, "statechange", func() { h.fn(s) })
+	}
+}
+
+// report tells OnError handlers about err.
+func (c *Client) report(lf *life, err error) {
+	c.mu.Lock()
+	hs := c.reg.errors.list
+	c.mu.Unlock()
+	for _, h := range hs {
+		c.emit(lf, "error", func() { h.fn(err) })
+	}
+}
+
+// emit runs f on the life's handler goroutine, turning a panic into an
+// error report.
+func (c *Client) emit(lf *life, what string, f func()) {
+	lf.events.push(func() {
+		defer func() {
+			if v := recover(); v != nil && what != "error" {
+				c.report(lf, &HandlerError{Type: what, Err: panicError(v)})
+			}
+		}()
+		f()
+	})
+}
+
+type panicValue struct{ v any }
+
+func (p panicValue) Error() string {
+	if e, ok := p.v.(error); ok {
+		return errPanic.Error() + ": " + e.Error()
+	}
+	if s, ok := p.v.(string); ok {
+		return errPanic.Error() + ": " + s
+	}
+	return errPanic.Error()
+}
+func (p panicValue) Unwrap() error { return errPanic }
+
+func panicError(v any) error { return panicValue{v} }

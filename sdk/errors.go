@@ -1,0 +1,182 @@
+package sdk
+
+import (
+	"errors"
+	"strconv"
+	"time"
+)
+
+// Sentinel errors. Match them with errors.Is.
+var (
+	// ErrClosed is returned after Close, and is Err's value then.
+	ErrClosed = errors.New("steadyws: client closed")
+	// ErrQueueFull is returned by a send made while disconnected when the
+	// queue is at Queue.Limit or Queue.Bytes. The message was not queued.
+	ErrQueueFull = errors.New("steadyws: send queue full")
+	// ErrNotConnected is returned by a send made while disconnected when
+	// queueing is disabled (Queue.Limit < 0).
+	ErrNotConnected = errors.New("steadyws: not connected")
+	// ErrRetriesExhausted is wrapped by Err after Options.MaxRetries
+	// consecutive failed attempts.
+	ErrRetriesExhausted = errors.New("steadyws: reconnect attempts exhausted")
+	// ErrConnectionLost fails a request whose connection dropped after it
+	// was sent; the request is never sent again.
+	ErrConnectionLost = errors.New("steadyws: connection lost while request was in flight")
+	// ErrHeartbeatTimeout ends a connection on which nothing arrived within
+	// Heartbeat.Timeout after a ping.
+	ErrHeartbeatTimeout = errors.New("steadyws: heartbeat timeout")
+	// ErrRequestTimeout fails a request that got no reply within its
+	// context deadline or Options.RequestTimeout. It wraps
+	// context.DeadlineExceeded.
+	ErrRequestTimeout = errors.New("steadyws: request timed out")
+	// ErrNotImplemented is returned by a transport that does not exist yet
+	// on this platform.
+	ErrNotImplemented = errors.New("steadyws: not implemented on this platform")
+)
+
+// CloseError is a close frame received from the server.
+type CloseError struct {
+	Code   int
+	Reason string
+}
+
+func (e *CloseError) Error() string {
+	s := "steadyws: server closed the connection with " + strconv.Itoa(e.Code)
+	if e.Reason != "" {
+		s += " (" + e.Reason + ")"
+	}
+	return s
+}
+
+// CloseStatus returns the close code carried by err (a *CloseError anywhere
+// in its chain), or -1.
+func CloseStatus(err error) int {
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return -1
+}
+
+// HandshakeError is an HTTP status other than 101 answering the handshake.
+// Only the native build can see it: browsers hide the status from pages.
+type HandshakeError struct {
+	Status int
+}
+
+func (e *HandshakeError) Error() string {
+	return "steadyws: handshake rejected with HTTP " + strconv.Itoa(e.Status)
+}
+
+// RemoteError is an error reply from the peer.
+type RemoteError struct {
+	Type    string // the request's type
+	Code    string
+	Message string
+}
+
+func (e *RemoteError) Error() string {
+	s := "steadyws: " + e.Type + ": " + e.Code
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// UnknownTypeError reports a message whose type has no handler.
+type UnknownTypeError struct {
+	Type string
+	// Suggestion is the closest registered type, or "".
+	Suggestion string
+}
+
+func (e *UnknownTypeError) Error() string {
+	s := "steadyws: no handler for message type " + strconv.Quote(e.Type)
+	if e.Suggestion != "" {
+		s += " (did you mean " + strconv.Quote(e.Suggestion) + "?)"
+	}
+	return s
+}
+
+// MalformedError reports an inbound text frame that is not a valid envelope.
+// The frame is discarded and the connection stays up.
+type MalformedError struct {
+	Reason string
+	// Prefix is the start of the frame, at most 64 bytes.
+	Prefix string
+}
+
+func (e *MalformedError) Error() string {
+	return "steadyws: malformed message: " + e.Reason + ": " + strconv.Quote(e.Prefix)
+}
+
+// LimitError reports an inbound message larger than Options.ReadLimit. The
+// message is discarded and the connection stays up.
+type LimitError struct {
+	Size, Limit int64
+}
+
+func (e *LimitError) Error() string {
+	return "steadyws: message of " + strconv.FormatInt(e.Size, 10) + " bytes exceeds the read limit of " + strconv.FormatInt(e.Limit, 10)
+}
+
+// ExpiredError reports a queued message discarded because it waited longer
+// than Queue.MaxAge.
+type ExpiredError struct {
+	Type string // envelope type, or "" for raw frames
+	Age  time.Duration
+}
+
+func (e *ExpiredError) Error() string {
+	return "steadyws: queued message " + strconv.Quote(e.Type) + " expired after " + e.Age.String()
+}
+
+// DiscardedError reports queued messages thrown away because the client
+// stopped (Err is why).
+type DiscardedError struct {
+	Count int
+	Err   error
+}
+
+func (e *DiscardedError) Error() string {
+	return "steadyws: discarded " + strconv.Itoa(e.Count) + " queued messages: " + e.Err.Error()
+}
+
+func (e *DiscardedError) Unwrap() error { return e.Err }
+
+// HandlerError reports a handler that failed: a typed handler whose message
+// did not decode into its type, or a handler that panicked.
+type HandlerError struct {
+	Type string
+	Err  error
+}
+
+func (e *HandlerError) Error() string {
+	return "steadyws: handler for " + strconv.Quote(e.Type) + ": " + e.Err.Error()
+}
+
+func (e *HandlerError) Unwrap() error { return e.Err }
+
+// retriesError is Err's value after MaxRetries failed attempts.
+type retriesError struct {
+	n    int
+	last error
+}
+
+func (e *retriesError) Error() string {
+	s := "steadyws: reconnect attempts exhausted after " + strconv.Itoa(e.n) + " attempts"
+	if e.last != nil {
+		s += ": " + e.last.Error()
+	}
+	return s
+}
+
+func (e *retriesError) Is(target error) bool { return target == ErrRetriesExhausted }
+func (e *retriesError) Unwrap() error        { return e.last }
+
+// timeoutError is ErrRequestTimeout wrapping the context error.
+type timeoutError struct{ cause error }
+
+func (e timeoutError) Error() string        { return ErrRequestTimeout.Error() }
+func (e timeoutError) Is(target error) bool { return target == ErrRequestTimeout }
+func (e timeoutError) Unwrap() error        { return e.cause }

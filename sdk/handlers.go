@@ -1,0 +1,154 @@
+package sdk
+
+import (
+	"context"
+	"sort"
+	"sync"
+)
+
+// listeners is a copy-on-write list: dispatch reads the slice under the
+// client's lock without copying, registration builds a new one.
+type listeners[F any] struct {
+	next int
+	list []listener[F]
+}
+
+type listener[F any] struct {
+	key int
+	fn  F
+}
+
+func (l *listeners[F]) add(fn F) int {
+	l.next++
+	l.list = append(l.list[:len(l.list):len(l.list)], listener[F]{l.next, fn})
+	return l.next
+}
+
+func (l *listeners[F]) remove(key int) {
+	out := make([]listener[F], 0, len(l.list))
+	for _, e := range l.list {
+		if e.key != key {
+			out = append(out, e)
+		}
+	}
+	l.list = out
+}
+
+// requestHandler answers one request type; data is the request's raw JSON
+// data and the result is the reply's raw JSON data.
+type requestHandler struct {
+	key int
+	fn  func(ctx context.Context, data []byte) ([]byte, error)
+}
+
+type registry struct {
+	open     listeners[func(context.Context)]
+	close    listeners[func(CloseInfo)]
+	state    listeners[func(State)]
+	errors   listeners[func(error)]
+	raw      listeners[func(MessageType, []byte)]
+	events   map[string]*listeners[func(context.Context, []byte)]
+	requests map[string]requestHandler
+	nextReq  int
+}
+
+// on registers fn in l and returns its idempotent remover.
+func on[F any](c *Client, l *listeners[F], fn F) func() {
+	c.mu.Lock()
+	key := l.add(fn)
+	c.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			l.remove(key)
+			c.mu.Unlock()
+		})
+	}
+}
+
+// OnOpen registers fn to run each time a connection opens, before the
+// queued messages are flushed. Messages sent with the ctx it receives go
+// out at once, ahead of the queue (an authentication message, say); other
+// sends made meanwhile are queued behind it. The returned func removes fn.
+func (c *Client) OnOpen(fn func(ctx context.Context)) (remove func()) {
+	return on(c, &c.reg.open, fn)
+}
+
+// OnClose registers fn to run each time a connection ends or an attempt
+// fails, with what happened and what the client will do next.
+func (c *Client) OnClose(fn func(CloseInfo)) (remove func()) {
+	return on(c, &c.reg.close, fn)
+}
+
+// OnStateChange registers fn to run on every change of State.
+func (c *Client) OnStateChange(fn func(State)) (remove func()) {
+	return on(c, &c.reg.state, fn)
+}
+
+// OnError registers fn to receive errors that belong to no call: malformed
+// or unknown inbound messages (*MalformedError, *UnknownTypeError,
+// *LimitError), expired or discarded queued messages (*ExpiredError,
+// *DiscardedError) and failing handlers (*HandlerError).
+func (c *Client) OnError(fn func(error)) (remove func()) {
+	return on(c, &c.reg.errors, fn)
+}
+
+// OnRaw registers fn to receive binary frames and, with Options.Raw, text
+// frames, untouched. data is fn's to keep.
+func (c *Client) OnRaw(fn func(typ MessageType, data []byte)) (remove func()) {
+	return on(c, &c.reg.raw, fn)
+}
+
+// handleEvent registers fn for events of type t; any number may be.
+func (c *Client) handleEvent(t string, fn func(ctx context.Context, data []byte)) func() {
+	c.mu.Lock()
+	if c.reg.events == nil {
+		c.reg.events = make(map[string]*listeners[func(context.Context, []byte)])
+	}
+	l := c.reg.events[t]
+	if l == nil {
+		l = &listeners[func(context.Context, []byte)]{}
+		c.reg.events[t] = l
+	}
+	c.mu.Unlock()
+	return on(c, l, fn)
+}
+
+// handleRequest makes fn the handler of requests of type t, replacing any
+// earlier one (whose remover then does nothing).
+func (c *Client) handleRequest(t string, fn func(ctx context.Context, data []byte) ([]byte, error)) func() {
+	c.mu.Lock()
+	if c.reg.requests == nil {
+		c.reg.requests = make(map[string]requestHandler)
+	}
+	c.reg.nextReq++
+	key := c.reg.nextReq
+	c.reg.requests[t] = requestHandler{key, fn}
+	c.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			if h, ok := c.reg.requests[t]; ok && h.key == key {
+				delete(c.reg.requests, t)
+			}
+			c.mu.Unlock()
+		})
+	}
+}
+
+// knownTypesLocked lists the registered message types, for suggestions.
+func (c *Client) knownTypesLocked() []string {
+	var ts []string
+	for t, l := range c.reg.events {
+		if len(l.list) > 0 {
+			ts = append(ts, t)
+		}
+	}
+	for t := range c.reg.requests {
+		ts = append(ts, t)
+	}
+	sort.Strings(ts)
+	return ts
+}

@@ -1,0 +1,171 @@
+package sdk
+
+import (
+	"context"
+	"time"
+)
+
+// Defaults used for zero-valued fields of Options.
+const (
+	DefaultConnectTimeout    = 10 * time.Second
+	DefaultBackoffInitial    = 500 * time.Millisecond
+	DefaultBackoffMax        = 30 * time.Second
+	DefaultBackoffFactor     = 2.0
+	DefaultBackoffJitter     = 0.5
+	DefaultBackoffResetAfter = 5 * time.Second
+	DefaultHeartbeatInterval = 25 * time.Second
+	DefaultHeartbeatTimeout  = 10 * time.Second
+	DefaultQueueLimit        = 1000
+	DefaultQueueBytes        = 1 << 20
+	DefaultReadLimit         = 1 << 20
+	DefaultRequestTimeout    = 10 * time.Second
+)
+
+// Options configures a Client. A nil *Options and the zero value both mean
+// "all defaults". The Client copies the Options; later changes to the
+// caller's value have no effect.
+type Options struct {
+	// Protocols are the WebSocket subprotocols offered in the handshake.
+	// Defaults to none.
+	Protocols []string
+
+	// Header holds extra HTTP headers for the handshake. It is used by the
+	// native build only and ignored in the browser, which does not let pages
+	// set handshake headers. Defaults to none.
+	Header map[string][]string
+
+	// URL, when set, is called before every connection attempt and its
+	// result is dialled instead of the URL given to New (for tokens that
+	// expire). An error counts as a failed attempt. Defaults to nil.
+	URL func(ctx context.Context) (string, error)
+
+	// ConnectTimeout bounds one whole connection attempt, URL callback and
+	// handshake included. Negative means no timeout. Defaults to 10 s.
+	ConnectTimeout time.Duration
+
+	// Backoff spaces reconnection attempts. Defaults to Initial 500 ms,
+	// Max 30 s, Factor 2, Jitter 0.5, ResetAfter 5 s.
+	Backoff Backoff
+
+	// MaxRetries stops the client, with ErrRetriesExhausted, after this many
+	// consecutive failed attempts (failed dials, and connections that closed
+	// before Backoff.ResetAfter). Zero or negative retries forever.
+	// Defaults to 0.
+	MaxRetries int
+
+	// Heartbeat detects half-open connections. Defaults to Interval 25 s,
+	// Timeout 10 s.
+	Heartbeat Heartbeat
+
+	// Queue bounds the messages kept while disconnected. Defaults to Limit
+	// 1000, Bytes 1 MiB, no MaxAge.
+	Queue Queue
+
+	// ReadLimit is the largest message accepted, in bytes. A larger one is
+	// discarded and reported through OnError as a *LimitError; the
+	// connection stays up. Negative means no limit. Defaults to 1 MiB.
+	ReadLimit int64
+
+	// RequestTimeout bounds a Request whose context has no deadline.
+	// Negative means no timeout. Defaults to 10 s.
+	RequestTimeout time.Duration
+
+	// ShouldReconnect, when set, decides after every lost connection or
+	// failed attempt whether to try again, overriding the built-in policy
+	// (see the package documentation). It is not consulted after Close or
+	// when MaxRetries is reached. Defaults to nil.
+	ShouldReconnect func(CloseInfo) bool
+
+	// Raw turns the envelope off: every text frame goes untouched to the
+	// OnRaw handlers, and no heartbeat pings are sent (the server may not
+	// know them). Defaults to false.
+	Raw bool
+
+	// nativeHTTPClient is set by WithHTTPClient (native build only); it is
+	// kept as an untyped field so that net/http never reaches the browser
+	// build.
+	nativeHTTPClient any
+}
+
+// Backoff spaces reconnection attempts. The delay before attempt n (counting
+// from 0 after a healthy connection) is min(Max, Initial·Factor^n), then
+// jittered uniformly in [delay·(1−Jitter), delay].
+type Backoff struct {
+	// Initial is the first delay. Defaults to 500 ms.
+	Initial time.Duration
+	// Max caps the delay before jitter. Defaults to 30 s.
+	Max time.Duration
+	// Factor multiplies the delay after each failed attempt; values below 1
+	// are treated as 1. Defaults to 2.
+	Factor float64
+	// Jitter is the fraction of the delay that is randomised, in [0, 1];
+	// negative means no jitter. Defaults to 0.5.
+	Jitter float64
+	// ResetAfter is how long a connection must stay open before the attempt
+	// counter goes back to zero, so that a server that accepts and closes at
+	// once cannot cause a reconnect storm. Defaults to 5 s.
+	ResetAfter time.Duration
+}
+
+// Heartbeat configures liveness checks. When nothing has arrived for
+// Interval the client sends {"type":"ping"}; if nothing at all arrives within
+// Timeout after that, the connection is declared dead and replaced. Any
+// inbound frame counts as life. Time is judged by the clock, not by counting
+// timer ticks, so throttled timers in background tabs cannot fake liveness.
+type Heartbeat struct {
+	// Interval of silence before a ping. Negative disables the heartbeat.
+	// Defaults to 25 s.
+	Interval time.Duration
+	// Timeout after a ping before the connection is declared dead.
+	// Defaults to 10 s.
+	Timeout time.Duration
+}
+
+// Queue bounds the messages sent while disconnected. A send that would
+// exceed Limit or Bytes fails with ErrQueueFull; nothing already queued is
+// dropped to make room.
+type Queue struct {
+	// Limit is the most messages kept. Negative disables queueing: sends
+	// while disconnected fail with ErrNotConnected. Defaults to 1000.
+	Limit int
+	// Bytes is the most payload bytes kept. Negative means no byte limit.
+	// Defaults to 1 MiB.
+	Bytes int
+	// MaxAge, when positive, expires queued messages older than this; each
+	// expired message is reported through OnError as an *ExpiredError and
+	// counted in Stats.Dropped. Defaults to 0 (no expiry).
+	MaxAge time.Duration
+}
+
+// withDefaults returns a copy of o with every zero field filled in.
+func (o *Options) withDefaults() Options {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	setDefault(&c.ConnectTimeout, DefaultConnectTimeout)
+	setDefault(&c.Backoff.Initial, DefaultBackoffInitial)
+	setDefault(&c.Backoff.Max, DefaultBackoffMax)
+	setDefault(&c.Backoff.Factor, DefaultBackoffFactor)
+	setDefault(&c.Backoff.Jitter, DefaultBackoffJitter)
+	setDefault(&c.Backoff.ResetAfter, DefaultBackoffResetAfter)
+	if c.Backoff.Factor < 1 {
+		c.Backoff.Factor = 1
+	}
+	c.Backoff.Jitter = min(max(c.Backoff.Jitter, 0), 1)
+	setDefault(&c.Heartbeat.Interval, DefaultHeartbeatInterval)
+	setDefault(&c.Heartbeat.Timeout, DefaultHeartbeatTimeout)
+	setDefault(&c.Queue.Limit, DefaultQueueLimit)
+	setDefault(&c.Queue.Bytes, DefaultQueueBytes)
+	setDefault(&c.ReadLimit, DefaultReadLimit)
+	setDefault(&c.RequestTimeout, DefaultRequestTimeout)
+	c.Protocols = append([]string(nil), c.Protocols...)
+	return c
+}
+
+func setDefault[T comparable](p *T, d T) {
+	var zero T
+	if *p == zero {
+		*p = d
+	}
+}

@@ -1,0 +1,127 @@
+package sdk
+
+import (
+	"context"
+	"time"
+)
+
+// receive is the per-message path: one synchronous decision per inbound
+// frame, made on the transport's goroutine (native) or inside the
+// JavaScript message event (browser). Handlers themselves run later, in
+// order, on the handler goroutine.
+func (c *Client) receive(l *link, typ MessageType, data []byte) {
+	now := int64(c.now())
+	l.lastRecv.Store(now)
+	c.msgsIn.Add(1)
+	c.bytesIn.Add(int64(len(data)))
+	if lim := c.opts.ReadLimit; lim >= 0 && int64(len(data)) > lim {
+		c.dropped.Add(1)
+		c.report(l.lf, &LimitError{Size: int64(len(data)), Limit: lim})
+		return
+	}
+	if typ != MessageText || c.opts.Raw {
+		c.dispatchRaw(l.lf, typ, data)
+		return
+	}
+	e, err := scanEnvelope(data)
+	if err != nil {
+		c.report(l.lf, err)
+		return
+	}
+	switch {
+	case e.Re > 0:
+		c.settle(e)
+	case e.ID == 0 && e.Type == "ping":
+		c.writeFrame(l.ctx, l, MessageText, pongFrame)
+	case e.ID == 0 && e.Type == "pong":
+		if at := l.pingAt.Swap(0); at != 0 {
+			c.mu.Lock()
+			c.rtt = time.Duration(now - at)
+			c.mu.Unlock()
+		}
+	case e.ID > 0:
+		c.serveRequest(l, e)
+	default:
+		c.dispatchEvent(l, e)
+	}
+}
+
+func (c *Client) dispatchRaw(lf *life, typ MessageType, data []byte) {
+	c.mu.Lock()
+	hs := c.reg.raw.list
+	c.mu.Unlock()
+	for _, h := range hs {
+		c.emit(lf, "raw", func() { h.fn(typ, data) })
+	}
+}
+
+func (c *Client) dispatchEvent(l *link, e envelope) {
+	c.mu.Lock()
+	var hs []listener[func(context.Context, []byte)]
+	if ls := c.reg.events[e.Type]; ls != nil {
+		hs = ls.list
+	}
+	var known []string
+	if len(hs) == 0 {
+		known = c.knownTypesLocked()
+	}
+	c.mu.Unlock()
+	if len(hs) == 0 {
+		c.report(l.lf, &UnknownTypeError{Type: e.Type, Suggestion: suggest(e.Type, known)})
+		return
+	}
+	ctx, data := l.lf.ctx, e.Data
+	c.emit(l.lf, e.Type, func() {
+		for _, h := range hs {
+			h.fn(ctx, data)
+		}
+	})
+}
+
+// serveRequest answers a request from the peer on the connection it came
+// on; an unknown type gets an "unknown_type" error reply.
+func (c *Client) serveRequest(l *link, e envelope) {
+	c.mu.Lock()
+	h, ok := c.reg.requests[e.Type]
+	var known []string
+	if !ok {
+		known = c.knownTypesLocked()
+	}
+	c.mu.Unlock()
+	if !ok {
+		err := &UnknownTypeError{Type: e.Type, Suggestion: suggest(e.Type, known)}
+		c.report(l.lf, err)
+		c.writeFrame(l.ctx, l, MessageText, errorReply(e.Type, e.ID, "unknown_type", err.Error()))
+		return
+	}
+	c.emit(l.lf, e.Type, func() {
+		out, err := callRequestHandler(l.ctx, h.fn, e.Data)
+		var frame []byte
+		if err != nil {
+			code, msg := "handler_error", err.Error()
+			if re, ok := err.(*RemoteError); ok {
+				code, msg = re.Code, re.Message
+			}
+			frame = errorReply(e.Type, e.ID, code, msg)
+			c.report(l.lf, &HandlerError{Type: e.Type, Err: err})
+		} else {
+			frame = appendEnvelope(nil, e.Type, "re", e.ID, "data", out)
+		}
+		// The reply belongs to the connection that asked; if it is gone, so
+		// is the peer's request.
+		c.writeFrame(l.ctx, l, MessageText, frame)
+	})
+}
+
+func callRequestHandler(ctx context.Context, fn func(context.Context, []byte) ([]byte, error), data []byte) (out []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicError(v)
+		}
+	}()
+	return fn(ctx, data)
+}
+
+func errorReply(t string, id int64, code, msg string) []byte {
+	return appendEnvelope(nil, t, "re", id, "error", appendErrorPayload(nil, code, msg))
+}

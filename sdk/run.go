@@ -1,0 +1,410 @@
+package sdk
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// link is one connection: the sink its transport reports to, and the state
+// the heartbeat reads.
+type link struct {
+	c        *Client
+	lf       *life
+	conn     conn
+	ctx      context.Context // ends with the connection
+	cancel   context.CancelFunc
+	done     chan struct{} // closed by ended
+	info     CloseInfo     // valid once done is closed
+	endOnce  sync.Once
+	lastRecv atomic.Int64 // c.now() of the last inbound frame
+	pingAt   atomic.Int64 // c.now() of the outstanding ping, 0 if none
+}
+
+func (l *link) frame(typ MessageType, data []byte) { l.c.receive(l, typ, data) }
+
+func (l *link) oversize(size int64) {
+	l.lastRecv.Store(int64(l.c.now()))
+	l.c.dropped.Add(1)
+	l.c.report(l.lf, &LimitError{Size: size, Limit: l.c.opts.ReadLimit})
+}
+
+func (l *link) ended(info CloseInfo) {
+	l.endOnce.Do(func() {
+		l.info = info
+		l.cancel()
+		close(l.done)
+	})
+}
+
+// run is the supervisor of one life: dial, serve, decide, wait, again.
+func (c *Client) run(lf *life) {
+	defer close(lf.done)
+	for {
+		var info CloseInfo
+		manual, healthy := false, false
+		l, err := c.connect(lf)
+		if err == nil {
+			info, manual, healthy = c.serve(lf, l)
+		} else {
+			info = CloseInfo{Code: 1006, Err: err}
+		}
+		if lf.ctx.Err() != nil {
+			c.stop(lf, ErrClosed, &info)
+			return
+		}
+
+		c.mu.Lock()
+		if healthy || manual {
+			c.failures = 0
+		} else {
+			c.failures++
+		}
+		failures := c.failures
+		c.mu.Unlock()
+
+		if stopErr := c.decide(info, failures); stopErr != nil {
+			c.stop(lf, stopErr, &info)
+			return
+		}
+		if !manual {
+			info.Delay = c.opts.Backoff.delay(max(failures-1, 0), c.random())
+		}
+		info.WillReconnect = true
+		c.emitClose(lf, info)
+		c.setState(lf, Reconnecting)
+		if !c.sleep(lf, info.Delay) {
+			c.stop(lf, ErrClosed, nil)
+			return
+		}
+	}
+}
+
+// decide applies the reconnect policy; a non-nil result stops the client.
+func (c *Client) decide(info CloseInfo, failures int) error {
+	if info.Err == ErrNotImplemented {
+		return info.Err
+	}
+	if n := c.opts.MaxRetries; n > 0 && failures >= n {
+		return &retriesError{n: failures, last: info.Err}
+	}
+	var retry bool
+	switch he, _ := info.Err.(*HandshakeError); {
+	case c.opts.ShouldReconnect != nil:
+		retry = c.opts.ShouldReconnect(info)
+	case he != nil:
+		retry = reconnectAfterStatus(he.Status)
+	case info.WasClean:
+		retry = reconnectAfterClose(info.Code)
+	default:
+		retry = true
+	}
+	if retry {
+		return nil
+	}
+	if info.Err != nil {
+		return info.Err
+	}
+	return &CloseError{Code: info.Code, Reason: info.Reason}
+}
+
+// connect makes one attempt, URL callback included, within ConnectTimeout.
+func (c *Client) connect(lf *life) (*link, error) {
+	ctx, cancel := lf.ctx, context.CancelFunc(func() {})
+	if c.opts.ConnectTimeout > 0 {
+		ctx, cancel = context.WithTimeout(lf.ctx, c.opts.ConnectTimeout)
+	}
+	defer cancel()
+	// A Reconnect or wake-up asked for before this attempt is answered by it.
+	select {
+	case <-c.kick:
+	default:
+	}
+	url := c.url
+	if c.opts.URL != nil {
+		u, err := c.opts.URL(ctx)
+		if err != nil {
+			return nil, err
+		}
+		url = u
+	}
+	l := &link{c: c, lf: lf, done: make(chan struct{})}
+	l.ctx, l.cancel = context.WithCancel(lf.ctx)
+	l.lastRecv.Store(int64(c.now()))
+	conn, err := c.dial(ctx, url, &c.opts, l)
+	if err != nil {
+		l.cancel()
+		if ctx.Err() != nil && lf.ctx.Err() == nil && err != ErrNotImplemented {
+			err = &timeoutDialError{c.opts.ConnectTimeout, err}
+		}
+		return nil, err
+	}
+	l.conn = conn
+	return l, nil
+}
+
+// serve runs an open connection until it ends: open handlers, queue flush,
+// then heartbeat. manual reports a Reconnect call; healthy that the
+// connection stayed up for ResetAfter.
+func (c *Client) serve(lf *life, l *link) (info CloseInfo, manual, healthy bool) {
+	opened := time.Now()
+	c.mu.Lock()
+	c.link, c.flushing, c.connectedSince = l, true, opened
+	if c.everOpened {
+		c.reconnects++
+	}
+	c.everOpened = true
+	c.mu.Unlock()
+	c.setState(lf, Open)
+	select {
+	case <-lf.opened:
+	default:
+		close(lf.opened)
+	}
+
+	info, manual = c.openAndWatch(lf, l)
+
+	c.mu.Lock()
+	c.link, c.flushing, c.connectedSince = nil, false, time.Time{}
+	lost := c.takePendingLocked(l)
+	c.mu.Unlock()
+	err := ErrConnectionLost
+	if lf.ctx.Err() != nil {
+		err = ErrClosed
+	}
+	for _, p := range lost {
+		p.settle(reply{err: err})
+	}
+	return info, manual, time.Since(opened) >= c.opts.Backoff.ResetAfter
+}
+
+func (c *Client) openAndWatch(lf *life, l *link) (CloseInfo, bool) {
+	if !c.runOpenHandlers(lf, l) || !c.flush(lf, l) {
+		return c.endLink(lf, l, false)
+	}
+	hb := c.opts.Heartbeat
+	beat := hb.Interval > 0 && !c.opts.Raw
+	var pingAt int64
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		if beat {
+			now, last := int64(c.now()), l.lastRecv.Load()
+			var wait time.Duration
+			switch {
+			case pingAt != 0 && last > pingAt:
+				pingAt = 0
+				continue
+			case pingAt == 0 && now-last >= int64(hb.Interval):
+				pingAt = c.ping(l)
+				wait = hb.Timeout
+			case pingAt == 0:
+				wait = time.Duration(last + int64(hb.Interval) - now)
+			case now-pingAt >= int64(hb.Timeout):
+				l.conn.abort()
+				c.waitEnded(l)
+				return CloseInfo{Code: 1006, Err: ErrHeartbeatTimeout}, false
+			default:
+				wait = time.Duration(pingAt + int64(hb.Timeout) - now)
+			}
+			timer.Reset(wait)
+		}
+		select {
+		case <-l.done:
+			return l.info, false
+		case <-lf.ctx.Done():
+			return c.endLink(lf, l, false)
+		case <-c.kick:
+			return c.endLink(lf, l, true)
+		case <-c.wake:
+			if beat && pingAt == 0 {
+				pingAt = c.ping(l)
+			}
+		case <-timer.C:
+		}
+	}
+}
+
+// ping sends a heartbeat ping and returns when it was sent. A write that
+// cannot finish within the heartbeat timeout closes the connection.
+func (c *Client) ping(l *link) int64 {
+	at := int64(c.now())
+	if at == 0 {
+		at = 1
+	}
+	l.pingAt.Store(at)
+	ctx, cancel := context.WithTimeout(l.ctx, c.opts.Heartbeat.Timeout)
+	defer cancel()
+	c.writeFrame(ctx, l, MessageText, pingFrame)
+	return at
+}
+
+var (
+	pingFrame = []byte(`{"type":"ping"}`)
+	pongFrame = []byte(`{"type":"pong"}`)
+)
+
+// endLink ends l on the client's initiative: with 1000 after Close, or
+// "reconnect" after Reconnect; a connection that already ended reports its
+// own info.
+func (c *Client) endLink(lf *life, l *link, manual bool) (CloseInfo, bool) {
+	select {
+	case <-l.done:
+		return l.info, manual
+	default:
+	}
+	reason := ""
+	if manual {
+		reason = "reconnect"
+	}
+	l.conn.close(1000, reason)
+	c.waitEnded(l)
+	return CloseInfo{Code: 1000, Reason: reason, WasClean: true}, manual
+}
+
+// waitEnded waits for the transport to report the end, at most closeWait:
+// a peer that ignores the close handshake must not hold up Close.
+func (c *Client) waitEnded(l *link) {
+	t := time.NewTimer(closeWait)
+	defer t.Stop()
+	select {
+	case <-l.done:
+	case <-t.C:
+		l.conn.abort()
+	}
+}
+
+const closeWait = time.Second
+
+// runOpenHandlers runs the OnOpen handlers on the handler goroutine and
+// waits for them, so that what they send goes out before the queue.
+func (c *Client) runOpenHandlers(lf *life, l *link) bool {
+	c.mu.Lock()
+	hs := c.reg.open.list
+	c.mu.Unlock()
+	if len(hs) == 0 {
+		return true
+	}
+	ctx := context.WithValue(l.ctx, openKey{}, l)
+	done := make(chan struct{})
+	lf.events.push(func() {
+		defer close(done)
+		for _, h := range hs {
+			func() {
+				defer func() {
+					if v := recover(); v != nil {
+						c.report(lf, &HandlerError{Type: "open", Err: panicError(v)})
+					}
+				}()
+				h.fn(ctx)
+			}()
+		}
+	})
+	select {
+	case <-done:
+		return true
+	case <-l.done:
+	case <-lf.ctx.Done():
+	}
+	return false
+}
+
+type openKey struct{}
+
+// flush sends the queue in order, exactly once. Sends made meanwhile join
+// the queue's tail; flushing ends when it is empty.
+func (c *Client) flush(lf *life, l *link) bool {
+	for {
+		c.mu.Lock()
+		expired := c.expireLocked()
+		it, ok := c.queue.pop()
+		if !ok {
+			c.flushing = false
+		} else if it.p != nil {
+			it.p.link = l
+		}
+		c.mu.Unlock()
+		c.reportExpired(lf, expired)
+		if !ok {
+			return true
+		}
+		if err := c.writeFrame(l.ctx, l, it.typ, it.data); err != nil {
+			c.mu.Lock()
+			if it.p != nil {
+				it.p.link = nil
+			}
+			c.queue.pushFront(it)
+			c.mu.Unlock()
+			return false
+		}
+	}
+}
+
+// sleep waits out a backoff delay; false means the client was closed.
+func (c *Client) sleep(lf *life, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.kick:
+	case <-c.wake:
+	case <-lf.ctx.Done():
+		return false
+	}
+	c.mu.Lock()
+	expired := c.expireLocked()
+	c.mu.Unlock()
+	c.reportExpired(lf, expired)
+	return lf.ctx.Err() == nil
+}
+
+// stop ends a life: state Closed, pending requests failed, queued messages
+// discarded and reported, then the handler goroutine is let go.
+func (c *Client) stop(lf *life, err error, last *CloseInfo) {
+	c.mu.Lock()
+	c.err, c.life, c.link, c.flushing = err, nil, nil, false
+	lost := c.takePendingLocked(nil)
+	items := c.queue.drain()
+	c.mu.Unlock()
+	lf.cancel()
+	for _, p := range lost {
+		p.settle(reply{err: err})
+	}
+	discarded := 0
+	for _, it := range items {
+		if it.p == nil {
+			discarded++
+		}
+	}
+	c.dropped.Add(int64(discarded))
+	if last != nil {
+		last.WillReconnect, last.Delay = false, 0
+		c.emitClose(lf, *last)
+	}
+	c.setState(lf, Closed)
+	if discarded > 0 {
+		c.report(lf, &DiscardedError{Count: discarded, Err: err})
+	}
+	lf.events.finish()
+}
+
+func (c *Client) emitClose(lf *life, info CloseInfo) {
+	c.mu.Lock()
+	hs := c.reg.close.list
+	c.mu.Unlock()
+	for _, h := range hs {
+		c.emit(lf, "close", func() { h.fn(info) })
+	}
+}
+
+// timeoutDialError is a connection attempt cut off by ConnectTimeout.
+type timeoutDialError struct {
+	d   time.Duration
+	err error
+}
+
+func (e *timeoutDialError) Error() string {
+	return "steadyws: connect timeout after " + e.d.String() + ": " + e.err.Error()
+}
+func (e *timeoutDialError) Unwrap() error { return e.err }

@@ -1,0 +1,32 @@
+package sdk
+
+import "context"
+
+// conn is one live connection, as a platform transport provides it. The
+// transport delivers inbound frames by calling sink.frame synchronously, one
+// at a time, and sink.ended exactly once when the connection is gone (after
+// which it makes no more calls). Nothing in the core blocks in a read: the
+// browser transport calls the sink from JavaScript events.
+type conn interface {
+	// write sends one frame. It may block until the frame is handed to the
+	// network (native) or buffered (browser); ctx bounds that wait.
+	write(ctx context.Context, typ MessageType, data []byte) error
+	// close starts a close handshake with code and reason and makes sure
+	// the connection is gone soon after, even if the peer never answers.
+	close(code int, reason string)
+	// abort drops the connection at once, without a handshake.
+	abort()
+}
+
+// sink receives a connection's events; *link implements it.
+type sink interface {
+	frame(typ MessageType, data []byte)
+	// oversize reports a message larger than the read limit that the
+	// transport discarded without buffering it.
+	oversize(size int64)
+	ended(info CloseInfo)
+}
+
+// dialer opens connections. dial must honour ctx for the whole handshake and
+// leave nothing behind when it fails or ctx ends.
+type dialer func(ctx context.Context, url string, o *Options, s sink) (conn, error)

@@ -1,0 +1,107 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// Send sends v, encoded as JSON, as an event of type t. While disconnected
+// it is queued (see Options.Queue); a full queue returns ErrQueueFull and a
+// stopped client returns Err's value.
+func Send(ctx context.Context, c *Client, t string, v any) error {
+	data, err := marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = c.send(ctx, MessageText, appendEnvelope(nil, t, "", 0, "data", data), t, nil)
+	return err
+}
+
+// Handle registers fn for events of type t, decoding their data into M.
+// Handlers run one at a time, in arrival order, and survive reconnects. Data
+// that does not decode into M is reported through OnError as a
+// *HandlerError. The returned func removes the handler.
+func Handle[M any](c *Client, t string, fn func(ctx context.Context, m M)) (remove func()) {
+	return c.handleEvent(t, func(ctx context.Context, data []byte) {
+		var m M
+		if err := unmarshal(data, &m); err != nil {
+			c.reportCurrent(&HandlerError{Type: t, Err: err})
+			return
+		}
+		fn(ctx, m)
+	})
+}
+
+// Request sends in as a request of type t and decodes the reply's data into
+// Out. It returns a *RemoteError for an error reply, ErrRequestTimeout when
+// ctx's deadline (or, without one, Options.RequestTimeout) passes,
+// ErrConnectionLost when the connection drops after the request was sent
+// (it is never sent twice), and ErrQueueFull or Err's value as Send does.
+// A request made while disconnected waits in the queue.
+func Request[Out any](ctx context.Context, c *Client, t string, in any) (Out, error) {
+	var out Out
+	data, err := marshal(in)
+	if err != nil {
+		return out, err
+	}
+	raw, err := c.request(ctx, t, data)
+	if err != nil {
+		return out, err
+	}
+	return out, unmarshal(raw, &out)
+}
+
+// HandleRequest makes fn the handler of requests of type t from the peer,
+// replacing any earlier one. fn's result is the reply; an error becomes an
+// error reply, with its Code and Message when it is a *RemoteError and
+// code "handler_error" otherwise.
+func HandleRequest[In, Out any](c *Client, t string, fn func(ctx context.Context, in In) (Out, error)) (remove func()) {
+	return c.handleRequest(t, func(ctx context.Context, data []byte) ([]byte, error) {
+		var in In
+		if err := unmarshal(data, &in); err != nil {
+			return nil, &RemoteError{Type: t, Code: "bad_args", Message: err.Error()}
+		}
+		out, err := fn(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return marshal(out)
+	})
+}
+
+// SendText sends a raw text frame, queued like Send while disconnected.
+func (c *Client) SendText(ctx context.Context, s string) error {
+	_, err := c.send(ctx, MessageText, []byte(s), "", nil)
+	return err
+}
+
+// SendBinary sends a raw binary frame, queued like Send while disconnected.
+// b must not be modified afterwards.
+func (c *Client) SendBinary(ctx context.Context, b []byte) error {
+	_, err := c.send(ctx, MessageBinary, b, "", nil)
+	return err
+}
+
+func marshal(v any) ([]byte, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return json.Marshal(v)
+}
+
+func unmarshal(data []byte, v any) error {
+	if len(data) == 0 {
+		data = []byte("null")
+	}
+	return json.Unmarshal(data, v)
+}
+
+// reportCurrent reports err through OnError on the running life, if any.
+func (c *Client) reportCurrent(err error) {
+	c.mu.Lock()
+	lf := c.life
+	c.mu.Unlock()
+	if lf != nil {
+		c.report(lf, err)
+	}
+}
