@@ -180,3 +180,10 @@ type timeoutError struct{ cause error }
 func (e timeoutError) Error() string        { return ErrRequestTimeout.Error() }
 func (e timeoutError) Is(target error) bool { return target == ErrRequestTimeout }
 func (e timeoutError) Unwrap() error        { return e.cause }
+
+// badURLError is a URL the platform refuses to dial; trying again cannot
+// help, so the client stops.
+type badURLError struct{ err error }
+
+func (e *badURLError) Error() string { return "steadyws: bad URL: " + e.err.Error() }
+func (e *badURLError) Unwrap() error { return e.err }

@@ -120,7 +120,7 @@ func TestSendQueue(t *testing.T) {
 	var q sendQueue
 	p := &pending{id: 1}
 	for i := 0; i < 5; i++ {
-		it := queued{data: []byte{byte(i)}}
+		it := queued{frame: bytesFrame(MessageText, []byte{byte(i)})}
 		if i == 2 {
 			it.p = p
 		}

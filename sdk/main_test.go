@@ -13,7 +13,7 @@ import (
 // TestMain fails the run if a test leaves a goroutine behind: a closed
 // client must leave nothing running.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, leakOptions...)
 }
 
 // eventually polls cond until it holds or d passes.

@@ -2,13 +2,26 @@ package sdk
 
 import "time"
 
-// queued is a frame waiting for a connection.
-type queued struct {
+// frame is one outgoing message: bytes held by Go, or, in the browser's
+// JavaScript API, a handle on a string that JavaScript holds (so that the
+// message never crosses into Go memory).
+type frame struct {
 	typ  MessageType
 	data []byte
-	t    string   // envelope type, for error reports
-	p    *pending // set for requests
-	at   time.Duration
+	ref  int32 // > 0: the JavaScript-held string
+	size int   // bytes (UTF-16 units for JavaScript strings)
+}
+
+func bytesFrame(typ MessageType, data []byte) frame {
+	return frame{typ: typ, data: data, size: len(data)}
+}
+
+// queued is a frame waiting for a connection.
+type queued struct {
+	frame
+	t  string   // envelope type, for error reports
+	p  *pending // set for requests
+	at time.Duration
 }
 
 // sendQueue is a FIFO of frames with a byte count.
@@ -25,7 +38,7 @@ func (q *sendQueue) push(it queued) {
 		q.items, q.head = q.items[:0], 0
 	}
 	q.items = append(q.items, it)
-	q.bytes += len(it.data)
+	q.bytes += it.size
 }
 
 func (q *sendQueue) pushFront(it queued) {
@@ -35,7 +48,7 @@ func (q *sendQueue) pushFront(it queued) {
 	} else {
 		q.items = append([]queued{it}, q.items...)
 	}
-	q.bytes += len(it.data)
+	q.bytes += it.size
 }
 
 func (q *sendQueue) peek() (queued, bool) {
@@ -50,20 +63,21 @@ func (q *sendQueue) pop() (queued, bool) {
 	if ok {
 		q.items[q.head] = queued{}
 		q.head++
-		q.bytes -= len(it.data)
+		q.bytes -= it.size
 	}
 	return it, ok
 }
 
 // remove takes out the request p, if it is still waiting.
-func (q *sendQueue) remove(p *pending) {
+func (q *sendQueue) remove(p *pending) (queued, bool) {
 	for i := q.head; i < len(q.items); i++ {
-		if q.items[i].p == p {
-			q.bytes -= len(q.items[i].data)
+		if it := q.items[i]; it.p == p {
+			q.bytes -= it.size
 			q.items = append(q.items[:i], q.items[i+1:]...)
-			return
+			return it, true
 		}
 	}
+	return queued{}, false
 }
 
 // drain empties the queue and returns what it held.

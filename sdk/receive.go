@@ -32,7 +32,7 @@ func (c *Client) receive(l *link, typ MessageType, data []byte) {
 	case e.Re > 0:
 		c.settle(e)
 	case e.ID == 0 && e.Type == "ping":
-		c.writeFrame(l.ctx, l, MessageText, pongFrame)
+		c.writeFrame(l.ctx, l, bytesFrame(MessageText, pongFrame))
 	case e.ID == 0 && e.Type == "pong":
 		if at := l.pingAt.Swap(0); at != 0 {
 			c.mu.Lock()
@@ -91,7 +91,7 @@ func (c *Client) serveRequest(l *link, e envelope) {
 	if !ok {
 		err := &UnknownTypeError{Type: e.Type, Suggestion: suggest(e.Type, known)}
 		c.report(l.lf, err)
-		c.writeFrame(l.ctx, l, MessageText, errorReply(e.Type, e.ID, "unknown_type", err.Error()))
+		c.writeFrame(l.ctx, l, bytesFrame(MessageText, errorReply(e.Type, e.ID, "unknown_type", err.Error())))
 		return
 	}
 	c.emit(l.lf, e.Type, func() {
@@ -109,7 +109,7 @@ func (c *Client) serveRequest(l *link, e envelope) {
 		}
 		// The reply belongs to the connection that asked; if it is gone, so
 		// is the peer's request.
-		c.writeFrame(l.ctx, l, MessageText, frame)
+		c.writeFrame(l.ctx, l, bytesFrame(MessageText, frame))
 	})
 }
 

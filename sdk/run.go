@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,16 +11,20 @@ import (
 // link is one connection: the sink its transport reports to, and the state
 // the heartbeat reads.
 type link struct {
-	c        *Client
-	lf       *life
-	conn     conn
-	ctx      context.Context // ends with the connection
-	cancel   context.CancelFunc
-	done     chan struct{} // closed by ended
-	info     CloseInfo     // valid once done is closed
-	endOnce  sync.Once
-	lastRecv atomic.Int64 // c.now() of the last inbound frame
-	pingAt   atomic.Int64 // c.now() of the outstanding ping, 0 if none
+	c       *Client
+	lf      *life
+	conn    conn
+	ctx     context.Context // ends with the connection
+	cancel  context.CancelFunc
+	done    chan struct{} // closed by ended
+	info    CloseInfo     // valid once done is closed
+	endOnce sync.Once
+	drained chan struct{} // the browser drained a congested socket
+	// congested (guarded by c.mu) holds sends in the queue while the
+	// browser's buffer for this socket is past its high-water mark.
+	congested bool
+	lastRecv  atomic.Int64 // c.now() of the last inbound frame
+	pingAt    atomic.Int64 // c.now() of the outstanding ping, 0 if none
 }
 
 func (l *link) frame(typ MessageType, data []byte) { l.c.receive(l, typ, data) }
@@ -83,7 +88,8 @@ func (c *Client) run(lf *life) {
 
 // decide applies the reconnect policy; a non-nil result stops the client.
 func (c *Client) decide(info CloseInfo, failures int) error {
-	if info.Err == ErrNotImplemented {
+	var bad *badURLError
+	if info.Err == ErrNotImplemented || errors.As(info.Err, &bad) {
 		return info.Err
 	}
 	if n := c.opts.MaxRetries; n > 0 && failures >= n {
@@ -129,7 +135,7 @@ func (c *Client) connect(lf *life) (*link, error) {
 		}
 		url = u
 	}
-	l := &link{c: c, lf: lf, done: make(chan struct{})}
+	l := &link{c: c, lf: lf, done: make(chan struct{}), drained: make(chan struct{}, 1)}
 	l.ctx, l.cancel = context.WithCancel(lf.ctx)
 	l.lastRecv.Store(int64(c.now()))
 	conn, err := c.dial(ctx, url, &c.opts, l)
@@ -221,6 +227,10 @@ func (c *Client) openAndWatch(lf *life, l *link) (CloseInfo, bool) {
 			if beat && pingAt == 0 {
 				pingAt = c.ping(l)
 			}
+		case <-l.drained:
+			if !c.flush(lf, l) {
+				return c.endLink(lf, l, false)
+			}
 		case <-timer.C:
 		}
 	}
@@ -236,7 +246,7 @@ func (c *Client) ping(l *link) int64 {
 	l.pingAt.Store(at)
 	ctx, cancel := context.WithTimeout(l.ctx, c.opts.Heartbeat.Timeout)
 	defer cancel()
-	c.writeFrame(ctx, l, MessageText, pingFrame)
+	c.writeFrame(ctx, l, bytesFrame(MessageText, pingFrame))
 	return at
 }
 
@@ -317,6 +327,10 @@ type openKey struct{}
 func (c *Client) flush(lf *life, l *link) bool {
 	for {
 		c.mu.Lock()
+		if l.congested {
+			c.mu.Unlock()
+			return true // flushing resumes when the socket drains
+		}
 		expired := c.expireLocked()
 		it, ok := c.queue.pop()
 		if !ok {
@@ -329,7 +343,7 @@ func (c *Client) flush(lf *life, l *link) bool {
 		if !ok {
 			return true
 		}
-		if err := c.writeFrame(l.ctx, l, it.typ, it.data); err != nil {
+		if err := c.writeFrame(l.ctx, l, it.frame); err != nil {
 			c.mu.Lock()
 			if it.p != nil {
 				it.p.link = nil
@@ -338,6 +352,21 @@ func (c *Client) flush(lf *life, l *link) bool {
 			c.mu.Unlock()
 			return false
 		}
+	}
+}
+
+// setCongested records whether the browser's buffer for l is past its
+// high-water mark; while it is, sends queue, and once it drains the
+// supervisor flushes the queue before sends go direct again.
+func (c *Client) setCongested(l *link, on bool) {
+	c.mu.Lock()
+	l.congested = on
+	if on && c.link == l {
+		c.flushing = true
+	}
+	c.mu.Unlock()
+	if !on {
+		signal(l.drained)
 	}
 }
 
@@ -373,6 +402,7 @@ func (c *Client) stop(lf *life, err error, last *CloseInfo) {
 	}
 	discarded := 0
 	for _, it := range items {
+		c.release(it.frame)
 		if it.p == nil {
 			discarded++
 		}

@@ -9,8 +9,12 @@ import (
 type pending struct {
 	id   int64
 	t    string
-	ch   chan reply // buffered: settle never blocks
+	ch   chan reply // buffered: settle never blocks; nil for external requests
 	link *link      // the connection it was written to; nil while queued
+	// ext is set for requests made by the JavaScript API: JavaScript holds
+	// the promise, Go only correlates and fails it.
+	ext   func(err error)
+	timer *time.Timer
 }
 
 type reply struct {
@@ -19,61 +23,84 @@ type reply struct {
 }
 
 func (p *pending) settle(r reply) {
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	if p.ext != nil {
+		if r.err != nil {
+			p.ext(r.err)
+		}
+		return
+	}
 	select {
 	case p.ch <- r:
+		wakeups.Add(1)
 	default:
 	}
 }
 
 // writeFrame writes one frame on l and counts it.
-func (c *Client) writeFrame(ctx context.Context, l *link, typ MessageType, data []byte) error {
-	if err := l.conn.write(ctx, typ, data); err != nil {
+func (c *Client) writeFrame(ctx context.Context, l *link, f frame) error {
+	if err := l.conn.write(ctx, f); err != nil {
 		return err
 	}
 	c.msgsOut.Add(1)
-	c.bytesOut.Add(int64(len(data)))
+	c.bytesOut.Add(int64(f.size))
 	return nil
 }
 
-// send writes a frame now when a connection is open and flushed, and queues
-// it otherwise. sent reports which. A frame whose write fails is queued for
-// the next connection, except a request's, which fails with
-// ErrConnectionLost: it may have reached the peer and is never sent twice.
-func (c *Client) send(ctx context.Context, typ MessageType, data []byte, t string, p *pending) (sent bool, err error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
+// admit decides where an outgoing frame goes: onto the returned link now,
+// or into the queue (nil link) while there is no connection, while the
+// queue is being flushed (unless the sender is an open handler of that very
+// link, opener), or while the link is congested.
+func (c *Client) admit(f frame, t string, p *pending, opener *link) (*link, error) {
 	c.mu.Lock()
 	if c.life == nil {
 		err := c.stoppedErrLocked()
 		c.mu.Unlock()
-		return false, err
+		return nil, err
 	}
 	l := c.link
-	if l == nil || c.flushing && ctx.Value(openKey{}) != l {
-		err := c.enqueueLocked(queued{typ: typ, data: data, t: t, p: p, at: c.now()})
+	if l == nil || c.flushing && opener != l {
+		err := c.enqueueLocked(queued{frame: f, t: t, p: p, at: c.now()})
 		expired := c.expireLocked()
 		lf := c.life
 		c.mu.Unlock()
 		c.reportExpired(lf, expired)
-		return false, err
+		return nil, err
 	}
 	if p != nil {
 		p.link = l
 	}
 	c.mu.Unlock()
-	if err := c.writeFrame(l.ctx, l, typ, data); err != nil {
+	return l, nil
+}
+
+// send writes a frame now when a connection is open and flushed, and queues
+// it otherwise. A frame whose write fails is queued for the next
+// connection, except a request's, which fails with ErrConnectionLost: it
+// may have reached the peer and is never sent twice.
+func (c *Client) send(ctx context.Context, f frame, t string, p *pending) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	opener, _ := ctx.Value(openKey{}).(*link)
+	l, err := c.admit(f, t, p, opener)
+	if l == nil || err != nil {
+		return err
+	}
+	if err := c.writeFrame(l.ctx, l, f); err != nil {
 		if p != nil {
-			return false, ErrConnectionLost
+			return ErrConnectionLost
 		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if c.life == nil {
-			return false, c.stoppedErrLocked()
+			return c.stoppedErrLocked()
 		}
-		return false, c.enqueueLocked(queued{typ: typ, data: data, t: t, at: c.now()})
+		return c.enqueueLocked(queued{frame: f, t: t, at: c.now()})
 	}
-	return true, nil
+	return nil
 }
 
 func (c *Client) stoppedErrLocked() error {
@@ -88,7 +115,7 @@ func (c *Client) enqueueLocked(it queued) error {
 	switch {
 	case q.Limit < 0:
 		return ErrNotConnected
-	case c.queue.len() >= q.Limit, q.Bytes >= 0 && c.queue.bytes+len(it.data) > q.Bytes:
+	case c.queue.len() >= q.Limit, q.Bytes >= 0 && c.queue.bytes+it.size > q.Bytes:
 		return ErrQueueFull
 	}
 	c.queue.push(it)
@@ -124,6 +151,7 @@ func (c *Client) reportExpired(lf *life, items []queued) {
 	now := c.now()
 	for _, it := range items {
 		err := &ExpiredError{Type: it.t, Age: time.Duration(now - it.at)}
+		c.release(it.frame)
 		if it.p != nil {
 			it.p.settle(reply{err: err})
 			continue
@@ -160,8 +188,8 @@ func (c *Client) request(ctx context.Context, t string, data []byte) ([]byte, er
 	p.id = c.nextID
 	c.pending[p.id] = p
 	c.mu.Unlock()
-	frame := appendEnvelope(nil, t, "id", p.id, "data", data)
-	if _, err := c.send(ctx, MessageText, frame, t, p); err != nil {
+	f := bytesFrame(MessageText, appendEnvelope(nil, t, "id", p.id, "data", data))
+	if err := c.send(ctx, f, t, p); err != nil {
 		c.forget(p)
 		return nil, err
 	}
@@ -182,8 +210,21 @@ func (c *Client) request(ctx context.Context, t string, data []byte) ([]byte, er
 func (c *Client) forget(p *pending) {
 	c.mu.Lock()
 	delete(c.pending, p.id)
-	c.queue.remove(p)
+	it, queuedStill := c.queue.remove(p)
 	c.mu.Unlock()
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	if queuedStill {
+		c.release(it.frame)
+	}
+}
+
+// release lets go of a frame that will never be sent.
+func (c *Client) release(f frame) {
+	if f.ref > 0 && c.releaseRef != nil {
+		c.releaseRef(f.ref)
+	}
 }
 
 // settle delivers a reply to the request it answers. A reply nobody waits

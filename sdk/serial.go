@@ -3,7 +3,13 @@ package sdk
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 )
+
+// wakeups counts goroutines made runnable from the per-message path
+// (handlers queued, requests settled). In the browser an export that changed
+// it asks the shim to let Go run: an export call alone schedules nothing.
+var wakeups atomic.Uint32
 
 // serial runs callbacks one at a time, in the order they were pushed, on a
 // goroutine of its own, so that a handler may block (even on a Request)
@@ -26,6 +32,7 @@ func (s *serial) push(f func()) {
 	s.mu.Lock()
 	s.q = append(s.q, f)
 	s.mu.Unlock()
+	wakeups.Add(1)
 	select {
 	case s.wake <- struct{}{}:
 	default:

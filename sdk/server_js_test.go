@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/steadyws/steadyws/sdk/internal/testserver"
 )
 
@@ -27,3 +29,11 @@ func newServer(t *testing.T) *testserver.Remote {
 	t.Cleanup(s.Close)
 	return s
 }
+
+// handshakeStatusVisible: browsers hide the HTTP status of a rejected
+// handshake from pages (it looks like any failed connection, close 1006).
+const handshakeStatusVisible = false
+
+// The Go runtime in a browser keeps a goroutine parked to deliver
+// JavaScript events (js.Func calls); it is not the client's.
+var leakOptions = []goleak.Option{goleak.IgnoreAnyFunction("runtime.handleEvent")}

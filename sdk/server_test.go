@@ -5,6 +5,8 @@ package sdk_test
 import (
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"github.com/steadyws/steadyws/sdk/internal/testserver"
 )
 
@@ -18,3 +20,9 @@ func newServer(t *testing.T) *testserver.Server {
 	t.Cleanup(s.Close)
 	return s
 }
+
+// handshakeStatusVisible: natively the client sees the HTTP status of a
+// rejected handshake.
+const handshakeStatusVisible = true
+
+var leakOptions []goleak.Option

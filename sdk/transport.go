@@ -10,7 +10,7 @@ import "context"
 type conn interface {
 	// write sends one frame. It may block until the frame is handed to the
 	// network (native) or buffered (browser); ctx bounds that wait.
-	write(ctx context.Context, typ MessageType, data []byte) error
+	write(ctx context.Context, f frame) error
 	// close starts a close handshake with code and reason and makes sure
 	// the connection is gone soon after, even if the peer never answers.
 	close(code int, reason string)

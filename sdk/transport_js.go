@@ -1,9 +1,241 @@
 package sdk
 
-import "context"
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall/js"
+	"time"
+	"unsafe"
 
-// The browser transport arrives with the browser build; until then every
-// attempt fails with ErrNotImplemented, which the policy treats as final.
-var platformDial dialer = func(ctx context.Context, url string, o *Options, s sink) (conn, error) {
-	return nil, ErrNotImplemented
+	"github.com/steadyws/steadyws/sdk/internal/jsws"
+)
+
+// The browser transport: the shim (internal/jsws/shim.js) owns each
+// WebSocket; Go hears about open, close and drain through one js.Func for
+// the whole runtime, and about messages through the numeric wasm exports
+// below (or that js.Func when the page did not hand the shim the exports).
+// No js.Func is made per socket, so none is left to release.
+
+var platformDial dialer = dialBrowser
+
+// highWater is the bufferedAmount past which a Go write waits for the
+// browser to drain the socket instead of buffering without limit.
+const highWater = 4 << 20
+
+var browser struct {
+	once  sync.Once
+	shim  js.Value
+	mu    sync.Mutex
+	next  int32
+	socks map[int32]*browserConn
+	buf   []byte // where the shim copies messages (or their heads) for Go
+}
+
+func shimValue() js.Value {
+	browser.once.Do(func() {
+		browser.socks = make(map[int32]*browserConn)
+		browser.buf = make([]byte, 4096)
+		browser.shim = jsws.Shim()
+		browser.shim.Call("init",
+			js.FuncOf(func(_ js.Value, a []js.Value) any {
+				onSocketEvent(int32(a[0].Int()), a[1].Int(), a[2], a[3], a[4])
+				return nil
+			}),
+			js.FuncOf(func(js.Value, []js.Value) any { return nil }))
+	})
+	return browser.shim
+}
+
+type browserConn struct {
+	id     int32
+	l      *link
+	opened chan struct{}
+	failed chan CloseInfo // a close before open
+	isOpen atomic.Bool
+}
+
+func lookup(id int32) *browserConn {
+	browser.mu.Lock()
+	defer browser.mu.Unlock()
+	return browser.socks[id]
+}
+
+func forgetSocket(id int32) {
+	browser.mu.Lock()
+	delete(browser.socks, id)
+	browser.mu.Unlock()
+}
+
+func dialBrowser(ctx context.Context, url string, o *Options, s sink) (conn, error) {
+	sh := shimValue()
+	l := s.(*link)
+	browser.mu.Lock()
+	browser.next++
+	bc := &browserConn{id: browser.next, l: l, opened: make(chan struct{}), failed: make(chan CloseInfo, 1)}
+	browser.socks[bc.id] = bc
+	browser.mu.Unlock()
+	protocols := make([]any, len(o.Protocols))
+	for i, p := range o.Protocols {
+		protocols[i] = p
+	}
+	if err := jsws.Try(func() { sh.Call("open", bc.id, url, protocols, l.c.jsCID) }); err != nil {
+		forgetSocket(bc.id)
+		return nil, &badURLError{err}
+	}
+	select {
+	case <-bc.opened:
+		return bc, nil
+	case info := <-bc.failed:
+		// Browsers hide why a handshake failed (status, DNS, refused): all
+		// a page learns is a close with 1006.
+		return nil, errors.New("steadyws: connection failed (close " + strconv.Itoa(info.Code) + " before open)")
+	case <-ctx.Done():
+		forgetSocket(bc.id)
+		sh.Call("abandon", bc.id, "connect timeout")
+		return nil, ctx.Err()
+	}
+}
+
+func onSocketEvent(id int32, kind int, a, b, c js.Value) {
+	bc := lookup(id)
+	if bc == nil {
+		return
+	}
+	switch kind {
+	case 1: // open
+		bc.isOpen.Store(true)
+		close(bc.opened)
+	case 2: // close
+		forgetSocket(id)
+		info := CloseInfo{Code: a.Int(), Reason: b.String(), WasClean: c.Bool()}
+		if info.WasClean {
+			info.Err = &CloseError{Code: info.Code, Reason: info.Reason}
+		} else {
+			info.Err = errors.New("steadyws: connection lost (" + strconv.Itoa(info.Code) + ")")
+		}
+		if !bc.isOpen.Load() {
+			bc.failed <- info
+			return
+		}
+		bc.l.ended(info)
+	case 3: // message, without the fast path
+		if a.Type() == js.TypeString {
+			bc.l.frame(MessageText, []byte(a.String()))
+			return
+		}
+		u := js.Global().Get("Uint8Array").New(a)
+		data := make([]byte, u.Length())
+		js.CopyBytesToGo(data, u)
+		bc.l.frame(MessageBinary, data)
+	case 4: // drained
+		bc.l.c.setCongested(bc.l, false)
+	}
+}
+
+func (bc *browserConn) write(ctx context.Context, f frame) error {
+	sh := browser.shim
+	if f.ref > 0 {
+		if !sh.Call("sendRef", bc.id, f.ref).Bool() {
+			return errSocketGone
+		}
+		return nil
+	}
+	for sh.Call("buffered", bc.id).Int() > highWater {
+		t := time.NewTimer(10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	b := js.Global().Get("Uint8Array").New(len(f.data))
+	js.CopyBytesToJS(b, f.data)
+	method := "sendText"
+	if f.typ == MessageBinary {
+		method = "sendBinary"
+	}
+	var ok bool
+	if err := jsws.Try(func() { ok = sh.Call(method, bc.id, b).Bool() }); err != nil {
+		return err
+	}
+	if !ok {
+		return errSocketGone
+	}
+	return nil
+}
+
+var errSocketGone = errors.New("steadyws: socket closed")
+
+func (bc *browserConn) close(code int, reason string) {
+	browser.shim.Call("close", bc.id, code, reason)
+}
+
+func (bc *browserConn) abort() {
+	if lookup(bc.id) == nil {
+		return
+	}
+	forgetSocket(bc.id)
+	browser.shim.Call("abandon", bc.id, "abandoned")
+	bc.l.ended(CloseInfo{Code: 1006, Err: errors.New("steadyws: connection abandoned")})
+}
+
+// steadywsBuf makes Go's message buffer at least n bytes long and returns
+// its address in wasm memory.
+//
+//go:wasmexport steadyws_buf
+func steadywsBuf(n int32) int32 {
+	if int(n) > len(browser.buf) {
+		browser.buf = make([]byte, int(n)+int(n)/2)
+	}
+	return int32(uintptr(unsafe.Pointer(&browser.buf[0])))
+}
+
+// steadywsFrame delivers a whole message the shim copied into the buffer to
+// a client with Go handlers.
+//
+//go:wasmexport steadyws_frame
+func steadywsFrame(sock, typ, n int32) int32 {
+	bc := lookup(sock)
+	if bc == nil || n < 0 || int(n) > len(browser.buf) {
+		return 0
+	}
+	before := wakeups.Load()
+	data := make([]byte, n)
+	copy(data, browser.buf[:n])
+	bc.l.frame(MessageType(typ), data)
+	return yieldFlag(before)
+}
+
+// steadywsRoute decides what the JavaScript API does with a message whose
+// head (or whole, when complete) the shim copied into the buffer.
+//
+//go:wasmexport steadyws_route
+func steadywsRoute(sock, typ, n, size, complete int32) int32 {
+	bc := lookup(sock)
+	if bc == nil || n < 0 || int(n) > len(browser.buf) {
+		return actNone
+	}
+	before := wakeups.Load()
+	return bc.l.c.route(bc.l, MessageType(typ), browser.buf[:n], int(size), complete == 1) | yieldFlag(before)
+}
+
+// steadywsCongested marks a socket whose bufferedAmount passed the
+// high-water mark: sends queue until the shim reports it drained.
+//
+//go:wasmexport steadyws_congested
+func steadywsCongested(sock int32) {
+	if bc := lookup(sock); bc != nil {
+		bc.l.c.setCongested(bc.l, true)
+	}
+}
+
+func yieldFlag(before uint32) int32 {
+	if wakeups.Load() != before {
+		return 0x100
+	}
+	return 0
 }

@@ -121,8 +121,8 @@ func closeInfoFromErr(err error) CloseInfo {
 	return CloseInfo{Code: 1006, Err: err}
 }
 
-func (c *nativeConn) write(ctx context.Context, typ MessageType, data []byte) error {
-	return c.ws.Write(ctx, websocket.MessageType(typ), data)
+func (c *nativeConn) write(ctx context.Context, f frame) error {
+	return c.ws.Write(ctx, websocket.MessageType(f.typ), f.data)
 }
 
 func (c *nativeConn) close(code int, reason string) {

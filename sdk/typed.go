@@ -13,8 +13,7 @@ func Send(ctx context.Context, c *Client, t string, v any) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.send(ctx, MessageText, appendEnvelope(nil, t, "", 0, "data", data), t, nil)
-	return err
+	return c.send(ctx, bytesFrame(MessageText, appendEnvelope(nil, t, "", 0, "data", data)), t, nil)
 }
 
 // Handle registers fn for events of type t, decoding their data into M.
@@ -71,15 +70,13 @@ func HandleRequest[In, Out any](c *Client, t string, fn func(ctx context.Context
 
 // SendText sends a raw text frame, queued like Send while disconnected.
 func (c *Client) SendText(ctx context.Context, s string) error {
-	_, err := c.send(ctx, MessageText, []byte(s), "", nil)
-	return err
+	return c.send(ctx, bytesFrame(MessageText, []byte(s)), "", nil)
 }
 
 // SendBinary sends a raw binary frame, queued like Send while disconnected.
 // b must not be modified afterwards.
 func (c *Client) SendBinary(ctx context.Context, b []byte) error {
-	_, err := c.send(ctx, MessageBinary, b, "", nil)
-	return err
+	return c.send(ctx, bytesFrame(MessageBinary, b), "", nil)
 }
 
 func marshal(v any) ([]byte, error) {

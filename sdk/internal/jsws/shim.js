@@ -1,0 +1,163 @@
+// The steadyws socket shim. It owns every browser WebSocket the Go code
+// opens and keeps message strings on the JavaScript side: per message it
+// copies at most a short prefix into Go memory and calls one numeric wasm
+// export. Go makes every decision; this file only carries bytes.
+//
+// It is evaluated once per Go runtime by sdk/internal/jsws (new Function),
+// and receives the runtime's wasm exports when the page's loader left them
+// under Symbol.for("steadyws.exports") before go.run. Without them (a Go
+// program loaded by a plain wasm_exec.js page, or go test in a browser) it
+// falls back to calling Go through the js.Func it was given.
+"use strict";
+const HEAD = 128;              // UTF-16 units of a message copied for routing
+const HIGH_WATER = 4 << 20;    // bufferedAmount above which the socket counts as congested
+const LOW_WATER = 1 << 20;
+const key = Symbol.for("steadyws.exports");
+const X = globalThis[key] || null;
+delete globalThis[key];
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const socks = new Map();       // socket id -> {ws, cid}
+const refs = new Map();        // ref -> string held for a queued message
+const clients = new Map();     // client id -> dispatch(action, data) of the JavaScript API
+let goEvent = null;            // js.Func: (sock, kind, a, b, c)
+let goYield = null;            // js.Func doing nothing: lets woken goroutines run
+let bufPtr = 0, bufCap = 0, u8 = null;
+
+function view(need) {
+  if (need > bufCap) {
+    bufPtr = X.steadyws_buf(need);
+    bufCap = need;
+    u8 = null;
+  }
+  if (u8 === null || u8.buffer !== X.mem.buffer) u8 = new Uint8Array(X.mem.buffer);
+  return u8;
+}
+
+// put writes s (or its first HEAD units) into Go's buffer; returns bytes written.
+function put(s) {
+  const m = view(s.length * 3);
+  return enc.encodeInto(s, m.subarray(bufPtr, bufPtr + s.length * 3)).written;
+}
+
+function onMessage(id, s, data) {
+  if (X === null) {
+    goEvent(id, 3, data, 0, 0);
+    return;
+  }
+  let r;
+  if (s.cid > 0) {
+    if (typeof data === "string") {
+      const complete = data.length <= HEAD;
+      const n = put(complete ? data : data.slice(0, HEAD));
+      r = X.steadyws_route(id, 1, n, data.length, complete ? 1 : 0);
+      if ((r & 0xff) === 6) {            // need the whole message
+        r = X.steadyws_route(id, 1, put(data), data.length, 1);
+      }
+    } else {
+      r = X.steadyws_route(id, 2, 0, data.byteLength, 1);
+    }
+    if (r & 0x100) goYield();
+    const act = r & 0xff;
+    if (act === 5) {
+      try { s.ws.send('{"type":"pong"}'); } catch (_) { /* closing */ }
+    } else if (act !== 0) {
+      const d = clients.get(s.cid);
+      if (d) d(act, data);
+    }
+    return;
+  }
+  let n;
+  if (typeof data === "string") {
+    n = put(data);
+  } else {
+    const b = new Uint8Array(data);
+    view(b.length || 1).set(b, bufPtr);
+    n = b.length;
+  }
+  r = X.steadyws_frame(id, typeof data === "string" ? 1 : 2, n);
+  if (r & 0x100) goYield();
+}
+
+function drop(id) {
+  const s = socks.get(id);
+  if (!s) return null;
+  socks.delete(id);
+  const ws = s.ws;
+  ws.onopen = ws.onclose = ws.onerror = ws.onmessage = null;
+  return ws;
+}
+
+function watchDrain(id, s) {
+  if (s.draining) return;
+  s.draining = true;
+  const poll = () => {
+    if (!socks.has(id)) return;
+    if (s.ws.bufferedAmount > LOW_WATER) { setTimeout(poll, 10); return; }
+    s.draining = false;
+    goEvent(id, 4, 0, 0, 0);
+  };
+  setTimeout(poll, 10);
+}
+
+return {
+  fast: X !== null,
+  exports: X,
+  refs,
+  clients,
+  init(ev, y) { goEvent = ev; goYield = y; },
+  // open creates a socket; it throws what the WebSocket constructor throws.
+  open(id, url, protocols, cid) {
+    const ws = protocols.length ? new WebSocket(url, protocols) : new WebSocket(url);
+    ws.binaryType = "arraybuffer";
+    const s = { ws, cid, draining: false };
+    socks.set(id, s);
+    ws.onopen = () => goEvent(id, 1, ws.protocol, 0, 0);
+    ws.onclose = (e) => { drop(id); goEvent(id, 2, e.code, e.reason, e.wasClean); };
+    ws.onerror = () => {};       // a close event always follows
+    ws.onmessage = (e) => onMessage(id, s, e.data);
+  },
+  // close starts the closing handshake with a code the browser accepts
+  // (1000 or 3000-4999) and a reason of at most 123 bytes.
+  close(id, code, reason) {
+    const s = socks.get(id);
+    if (!s) return;
+    if (code !== 1000 && (code < 3000 || code > 4999)) code = 1000;
+    while (enc.encode(reason).length > 123) reason = reason.slice(0, -1);
+    try { s.ws.close(code, reason); } catch (_) { /* already closing */ }
+  },
+  // abandon forgets a socket at once (connect or heartbeat timeout): its
+  // events no longer reach Go, and the browser is asked to close it.
+  abandon(id, reason) {
+    const ws = drop(id);
+    if (ws) { try { ws.close(4000, reason); } catch (_) { /* closed */ } }
+  },
+  buffered(id) { const s = socks.get(id); return s ? s.ws.bufferedAmount : 0; },
+  // sendText / sendBinary send bytes Go copied into a fresh Uint8Array.
+  sendText(id, b) { return this.sendStr(id, dec.decode(b)); },
+  sendBinary(id, b) {
+    const s = socks.get(id);
+    if (!s) return false;
+    s.ws.send(b);
+    return true;
+  },
+  // sendStr sends a JavaScript string; past the high-water mark it tells Go
+  // that the socket is congested so that later sends queue (bounded) until
+  // the browser has drained it.
+  sendStr(id, str) {
+    const s = socks.get(id);
+    if (!s) return false;
+    s.ws.send(str);
+    if (s.cid > 0 && s.ws.bufferedAmount > HIGH_WATER) {
+      X.steadyws_congested(id);
+      watchDrain(id, s);
+    }
+    return true;
+  },
+  sendRef(id, ref) {
+    const str = refs.get(ref);
+    refs.delete(ref);
+    return str === undefined ? false : this.sendStr(id, str);
+  },
+  release(ref) { refs.delete(ref); },
+};
