@@ -1,14 +1,39 @@
 # steadyws — see README.md. Targets stay thin; logic lives in scripts.
 GO ?= go
 
-.PHONY: test test-native test-race vet demo wasm bench
+.PHONY: test test-race test-browser test-js chromium vet demo wasm bench
 
-## test: every test — vet for both builds, native with the race detector, browser.
-test: vet test-race
+# The JS-facing wasm leaves out the typed Go JSON API (sdk.Send, Request, ...),
+# which page scripts never call, so that encoding/json stays out of it.
+WASM_TAGS := steadyws_nojson
+
+## test: every test — vet for both builds, native with the race detector, the
+## sdk suite and the JavaScript API in headless Chromium.
+test: vet test-race test-browser test-js
 
 vet:
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./sdk/...
+	GOOS=js GOARCH=wasm $(GO) vet ./sdk/... ./wasm/...
+	cd js && $(GO) vet ./...
 
 test-race:
 	$(GO) test -race -count=1 ./...
+
+chromium:
+	@js/ensure-chromium.sh
+
+## test-browser: the sdk test suite compiled to wasm, run in Chromium.
+test-browser: chromium
+	js/browsertest.sh
+
+## test-js: the JavaScript API, loaded from dist/ in Chromium.
+test-js: chromium wasm
+	cd js && $(GO) test -count=1 ./...
+
+## wasm: build dist/ — steadyws.wasm, the matching wasm_exec.js, the loader and its types.
+wasm:
+	mkdir -p dist
+	GOOS=js GOARCH=wasm $(GO) build -tags $(WASM_TAGS) -trimpath -ldflags="-s -w" -o dist/steadyws.wasm ./wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" dist/wasm_exec.js
+	cp js/steadyws.mjs js/steadyws.d.ts dist/
+	@js/sizes.sh dist/steadyws.wasm

@@ -7,6 +7,9 @@ replace github.com/steadyws/steadyws => ../
 tool github.com/agnivade/wasmbrowsertest
 
 require (
+	github.com/andybalholm/brotli v1.2.8
+	github.com/chromedp/cdproto v0.0.0-20240801214329-3f85d328b335
+	github.com/chromedp/chromedp v0.10.0
 	github.com/coder/websocket v1.8.15
 	github.com/steadyws/steadyws v0.0.0-00010101000000-000000000000
 )
@@ -14,8 +17,6 @@ require (
 require (
 	github.com/agnivade/levenshtein v1.2.2 // indirect
 	github.com/agnivade/wasmbrowsertest v0.11.0 // indirect
-	github.com/chromedp/cdproto v0.0.0-20240801214329-3f85d328b335 // indirect
-	github.com/chromedp/chromedp v0.10.0 // indirect
 	github.com/chromedp/sysutil v1.0.0 // indirect
 	github.com/go-interpreter/wagon v0.6.0 // indirect
 	github.com/gobwas/httphead v0.1.0 // indirect

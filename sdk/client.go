@@ -56,11 +56,20 @@ type life struct {
 	done   chan struct{} // closed when the supervisor has exited
 	opened chan struct{} // closed at the first open, for Dial
 	events *serial
+	// closeCode and closeReason (guarded by Client.mu) close the connection
+	// when the life is cancelled.
+	closeCode   int
+	closeReason string
 }
 
 // New returns a Client that connects to url in the background and keeps
 // reconnecting as Options describe. A nil opts means defaults.
 func New(url string, opts *Options) *Client {
+	return newClient(url, opts, nil)
+}
+
+// newClient is New with a hook that runs before the client starts.
+func newClient(url string, opts *Options, setup func(*Client)) *Client {
 	c := &Client{
 		url:     url,
 		opts:    opts.withDefaults(),
@@ -71,6 +80,10 @@ func New(url string, opts *Options) *Client {
 		wake:    make(chan struct{}, 1),
 		pending: make(map[int64]*pending),
 	}
+	if setup != nil {
+		setup(c)
+	}
+	platformTrack(c)
 	c.mu.Lock()
 	c.startLocked()
 	c.mu.Unlock()
@@ -112,14 +125,25 @@ func (c *Client) now() time.Duration { return time.Since(c.epoch) }
 // with ErrClosed and reports queued messages it discards through OnError.
 // It is idempotent and returns when the client has stopped.
 func (c *Client) Close() error {
-	c.mu.Lock()
-	lf := c.life
-	c.mu.Unlock()
-	if lf != nil {
-		lf.cancel()
+	if lf := c.stopAsync(1000, ""); lf != nil {
 		<-lf.done
 	}
 	return nil
+}
+
+// stopAsync starts stopping the client, closing an open connection with
+// code and reason, and returns the life to wait for (nil if stopped).
+func (c *Client) stopAsync(code int, reason string) *life {
+	c.mu.Lock()
+	lf := c.life
+	if lf != nil && lf.ctx.Err() == nil {
+		lf.closeCode, lf.closeReason = code, reason
+	}
+	c.mu.Unlock()
+	if lf != nil {
+		lf.cancel()
+	}
+	return lf
 }
 
 // Done returns a channel closed when the current run of the client stops

@@ -264,13 +264,15 @@ func (c *Client) endLink(lf *life, l *link, manual bool) (CloseInfo, bool) {
 		return l.info, manual
 	default:
 	}
-	reason := ""
-	if manual {
-		reason = "reconnect"
+	code, reason := 1000, "reconnect"
+	if !manual {
+		c.mu.Lock()
+		code, reason = lf.closeCode, lf.closeReason
+		c.mu.Unlock()
 	}
-	l.conn.close(1000, reason)
+	l.conn.close(code, reason)
 	c.waitEnded(l)
-	return CloseInfo{Code: 1000, Reason: reason, WasClean: true}, manual
+	return CloseInfo{Code: code, Reason: reason, WasClean: true}, manual
 }
 
 // waitEnded waits for the transport to report the end, at most closeWait:

@@ -55,7 +55,7 @@ func (c *Client) writeFrame(ctx context.Context, l *link, f frame) error {
 // link, opener), or while the link is congested.
 func (c *Client) admit(f frame, t string, p *pending, opener *link) (*link, error) {
 	c.mu.Lock()
-	if c.life == nil {
+	if c.life == nil || c.life.ctx.Err() != nil {
 		err := c.stoppedErrLocked()
 		c.mu.Unlock()
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"syscall/js"
 	"time"
 	"unsafe"
+	"weak"
 
 	"github.com/steadyws/steadyws/sdk/internal/jsws"
 )
@@ -238,4 +239,91 @@ func yieldFlag(before uint32) int32 {
 		return 0x100
 	}
 	return 0
+}
+
+// Page lifecycle signals reach every client of the page:
+//   - online: stop waiting out a backoff and dial now (or ping now if open);
+//   - visibilitychange to visible: check liveness now, since timers were
+//     throttled while hidden;
+//   - pagehide: close cleanly, so that the page can enter the back/forward
+//     cache (queued messages are discarded and reported, as with Close);
+//   - pageshow from that cache: start again.
+var pageClients struct {
+	once      sync.Once
+	mu        sync.Mutex
+	live      map[weak.Pointer[Client]]struct{}
+	suspended []*Client
+}
+
+func platformTrack(c *Client) {
+	pageClients.once.Do(listenPage)
+	pageClients.mu.Lock()
+	pageClients.live[weak.Make(c)] = struct{}{}
+	pageClients.mu.Unlock()
+}
+
+func eachClient(f func(*Client)) {
+	pageClients.mu.Lock()
+	var cs []*Client
+	for p := range pageClients.live {
+		if c := p.Value(); c != nil {
+			cs = append(cs, c)
+		} else {
+			delete(pageClients.live, p)
+		}
+	}
+	pageClients.mu.Unlock()
+	for _, c := range cs {
+		f(c)
+	}
+}
+
+func listenPage() {
+	pageClients.live = make(map[weak.Pointer[Client]]struct{})
+	g := js.Global()
+	if g.Get("addEventListener").Type() != js.TypeFunction {
+		return // not a window (a worker, say): no lifecycle signals
+	}
+	on := func(event string, f func(ev js.Value)) {
+		g.Call("addEventListener", event, js.FuncOf(func(_ js.Value, a []js.Value) any {
+			f(a[0])
+			return nil
+		}))
+	}
+	on("online", func(js.Value) { eachClient((*Client).checkLiveness) })
+	doc := g.Get("document")
+	if doc.Type() == js.TypeObject {
+		doc.Call("addEventListener", "visibilitychange", js.FuncOf(func(js.Value, []js.Value) any {
+			if doc.Get("visibilityState").String() == "visible" {
+				eachClient((*Client).checkLiveness)
+			}
+			return nil
+		}))
+	}
+	on("pagehide", func(js.Value) {
+		eachClient(func(c *Client) {
+			if c.State() == Closed {
+				return
+			}
+			pageClients.mu.Lock()
+			pageClients.suspended = append(pageClients.suspended, c)
+			pageClients.mu.Unlock()
+			go c.Close() // Close waits for socket events: never inside a js.Func
+		})
+	})
+	on("pageshow", func(ev js.Value) {
+		if !ev.Get("persisted").Truthy() {
+			return
+		}
+		pageClients.mu.Lock()
+		cs := pageClients.suspended
+		pageClients.suspended = nil
+		pageClients.mu.Unlock()
+		for _, c := range cs {
+			go func() {
+				<-c.Done() // the pagehide Close may still be finishing
+				c.Reconnect()
+			}()
+		}
+	})
 }

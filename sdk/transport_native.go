@@ -32,6 +32,10 @@ const closeGrace = time.Second
 
 var platformDial dialer = dialNative
 
+// platformTrack has nothing to do natively; in the browser it subscribes
+// the client to page lifecycle signals.
+func platformTrack(*Client) {}
+
 type nativeConn struct {
 	ws        *websocket.Conn
 	closeOnce sync.Once

@@ -1,0 +1,307 @@
+package js_test
+
+import (
+	"encoding/json"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestLoadAndDefaults(t *testing.T) {
+	ctx := page(t)
+	var got struct {
+		Same, Fast bool
+		Defaults   map[string]any
+		Core       map[string]any
+	}
+	run(t, ctx, nil, `
+		const again = await window.mod.load({ wasmURL: "/dist/steadyws.wasm" });
+		return { Same: again === steadyws, Fast: steadyws.fast, Defaults: steadyws.DEFAULTS, Core: steadyws.coreDefaults() };`, &got)
+	if !got.Same {
+		t.Error("load() twice gave two instances")
+	}
+	if !got.Fast {
+		t.Error("the loader did not hand the wasm exports to the socket shim: messages take the slow path")
+	}
+	if !reflect.DeepEqual(got.Defaults, got.Core) {
+		t.Errorf("DEFAULTS in steadyws.mjs differ from the Go core's:\n js: %v\n go: %v", got.Defaults, got.Core)
+	}
+	// The README's options table is written from DEFAULTS.
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := regexp.MustCompile("(?m)^\\| `([a-zA-Z.]+)` \\| `([^`]*)` \\|").FindAllStringSubmatch(string(readme), -1)
+	seen := map[string]bool{}
+	for _, r := range rows {
+		want, ok := lookup(got.Defaults, r[1])
+		if !ok {
+			continue // a Go-only row
+		}
+		seen[r[1]] = true
+		if b, _ := json.Marshal(want); string(b) != r[2] {
+			t.Errorf("README says %s defaults to %s, DEFAULTS says %s", r[1], r[2], b)
+		}
+	}
+	for _, k := range flatKeys("", got.Defaults) {
+		if !seen[k] {
+			t.Errorf("README's JavaScript options table has no row for %s", k)
+		}
+	}
+}
+
+func lookup(m map[string]any, path string) (any, bool) {
+	var v any = m
+	for _, k := range strings.Split(path, ".") {
+		mm, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = mm[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+func flatKeys(prefix string, m map[string]any) []string {
+	var out []string
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			out = append(out, flatKeys(prefix+k+".", sub)...)
+		} else {
+			out = append(out, prefix+k)
+		}
+	}
+	return out
+}
+
+func TestConnectOnSendRequest(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var got struct {
+		Echo        []int
+		QueuedFirst bool
+		SentNow     bool
+		Sum         float64
+		AfterOff    int
+		Stats       map[string]any
+		State       string
+	}
+	run(t, ctx, s, `
+		const c = steadyws.connect(WS, fast);
+		const queuedFirst = c.send("echo", { n: 0 }) === false;   // before open: queued
+		const echo = [];
+		const off = c.on("echo", (d) => echo.push(d.n));
+		await opened(c);
+		const sentNow = c.send("echo", { n: 1 }) === true;
+		await until("two echoes", () => echo.length === 2);
+		const sum = await c.request("sum", { a: 2, b: 3 });
+		off();
+		const before = echo.length;
+		c.send("echo", { n: 2 });
+		await c.request("echo", 1);   // the echo event came back before this reply
+		const r = { Echo: echo, QueuedFirst: queuedFirst, SentNow: sentNow, Sum: sum.sum, AfterOff: echo.length - before, Stats: c.stats(), State: c.state };
+		c.close();
+		return r;`, &got)
+	if !reflect.DeepEqual(got.Echo, []int{0, 1}) || !got.QueuedFirst || !got.SentNow {
+		t.Errorf("echo %v, queued before open %v, sent now when open %v", got.Echo, got.QueuedFirst, got.SentNow)
+	}
+	if got.Sum != 5 {
+		t.Errorf("sum = %v", got.Sum)
+	}
+	if got.AfterOff != 0 {
+		t.Errorf("handler called %d times after off()", got.AfterOff)
+	}
+	if got.State != "open" || got.Stats["messagesOut"].(float64) < 4 || got.Stats["messagesIn"].(float64) < 4 {
+		t.Errorf("state %s, stats %v", got.State, got.Stats)
+	}
+}
+
+func TestRequestFailures(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var got map[string]string
+	run(t, ctx, s, `
+		const c = steadyws.connect(WS, fast);
+		await opened(c);
+		const code = (p) => p.then(() => "resolved", (e) => e.code + ": " + e.message);
+		const r = {};
+		r.errorReply = await code(c.request("fail", {}));
+		r.timeout = await code(c.request("slow", { ms: 2000 }, { timeoutMs: 50 }));
+		const ac = new AbortController();
+		const p = c.request("slow", { ms: 2000 }, { signal: ac.signal });
+		setTimeout(() => ac.abort("changed my mind"), 20);
+		r.abort = await code(p);
+		const inflight = c.request("slow", { ms: 5000 });
+		await sleep(50);
+		await ctl(CTL + "/drop");
+		r.lost = await code(inflight);
+		c.close();
+		r.closed = await code(c.request("echo", 1));
+		return r;`, &got)
+	for k, prefix := range map[string]string{
+		"errorReply": "bad_args: ", "timeout": "timeout: ", "abort": "aborted: ", "lost": "connection_lost: ", "closed": "closed: ",
+	} {
+		if !strings.HasPrefix(got[k], prefix) {
+			t.Errorf("%s: got %q, want %s...", k, got[k], prefix)
+		}
+	}
+}
+
+func TestHandleAnswersServerRequest(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	run(t, ctx, s, `
+		const c = steadyws.connect(WS, fast);
+		c.handle("whoami", async (d) => ({ name: "page", n: d.n + 1 }));
+		c.handle("refuse", () => { const e = new Error("not today"); e.code = "nope"; throw e; });
+		await opened(c);
+		return true;`, new(bool))
+	var reply struct {
+		Reply struct {
+			Name string
+			N    int
+		}
+	}
+	s.ctl(t, "request", url.Values{"type": {"whoami"}, "data": {`{"n":41}`}}, &reply)
+	if reply.Reply.Name != "page" || reply.Reply.N != 42 {
+		t.Fatalf("whoami reply = %+v", reply)
+	}
+}
+
+func TestEventsAcrossServerDrop(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var events []string
+	run(t, ctx, s, `
+		const log = [];
+		const c = steadyws.connect(WS, fast);
+		for (const name of ["open", "close", "reconnecting", "statechange"]) {
+			c.addEventListener(name, (e) => log.push(name + (e.state ? ":" + e.state : "") + (e.code ? ":" + e.code + ":" + e.willReconnect : "")));
+		}
+		await opened(c);
+		await ctl(CTL + "/drop");
+		await until("reopen", () => log.filter((l) => l === "open").length === 2);
+		c.close();
+		return log;`, &events)
+	want := []string{"statechange:open", "open", "close:1006:true", "reconnecting", "statechange:reconnecting", "statechange:open", "open", "statechange:closed"}
+	if !reflect.DeepEqual(events, want) {
+		t.Fatalf("events %v\nwant   %v", events, want)
+	}
+}
+
+func TestMisspeltOptionThrows(t *testing.T) {
+	ctx := page(t)
+	var got map[string]string
+	run(t, ctx, nil, `
+		const msg = (f) => { try { f(); return "no throw"; } catch (e) { return e.name + ": " + e.message; } };
+		return {
+			top: msg(() => steadyws.connect("ws://127.0.0.1:9/ws", { backof: {} })),
+			nested: msg(() => steadyws.connect("ws://127.0.0.1:9/ws", { heartbeat: { intervalMS: 5 } })),
+			type: msg(() => steadyws.connect("ws://127.0.0.1:9/ws", { queue: { limit: "10" } })),
+			url: msg(() => steadyws.connect(42)),
+		};`, &got)
+	checks := map[string][]string{
+		"top":    {"Error: ", `unknown option "backof"`, `did you mean "backoff"`},
+		"nested": {`unknown option "heartbeat.intervalMS"`, `did you mean "intervalMs"`},
+		"type":   {"TypeError: ", "queue.limit must be a number"},
+		"url":    {"TypeError: "},
+	}
+	for k, wants := range checks {
+		for _, w := range wants {
+			if !strings.Contains(got[k], w) {
+				t.Errorf("%s: %q does not contain %q", k, got[k], w)
+			}
+		}
+	}
+}
+
+func TestCloseDuringBackoffStopsForGood(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var got struct {
+		State    string
+		Attempts int
+		Delay    float64
+	}
+	run(t, ctx, s, `
+		const c = steadyws.connect(WS, { backoff: { initialMs: 30000, jitter: -1 }, heartbeat: { intervalMs: -1 } });
+		await opened(c);
+		let delay = 0;
+		c.addEventListener("reconnecting", (e) => { delay = e.delayMs; });
+		await ctl(CTL + "/down");
+		await until("backoff", () => delay > 0);
+		c.close();
+		await ctl(CTL + "/up");
+		const before = (await ctl(CTL + "/stats")).attempts;
+		await sleep(300);
+		const after = (await ctl(CTL + "/stats")).attempts;
+		let threw = false;
+		try { c.send("x", 1); } catch (e) { threw = e.code === "closed"; }
+		return { State: c.state + (threw ? "" : " (send did not throw)"), Attempts: after - before, Delay: delay };`, &got)
+	if got.State != "closed" || got.Attempts != 0 || got.Delay != 30000 {
+		t.Fatalf("after close during a 30 s backoff: %+v", got)
+	}
+}
+
+func TestQueueFullThrowsAndOutageQueueDelivered(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var got struct {
+		Full     string
+		Received int
+	}
+	run(t, ctx, s, `
+		const c = steadyws.connect(WS, { ...fast, queue: { limit: 3 } });
+		await opened(c);
+		await ctl(CTL + "/down");
+		await until("reconnecting", () => c.state === "reconnecting");
+		for (let i = 0; i < 3; i++) if (c.send("note", { i }) !== false) throw new Error("not queued");
+		let full = "no throw";
+		try { c.send("note", { i: 3 }); } catch (e) { full = e.code; }
+		await ctl(CTL + "/up");
+		const got = await ctl(CTL + "/wait?n=3&timeoutMs=5000");
+		await sleep(100);
+		const all = await ctl(CTL + "/received");
+		c.close();
+		if (JSON.stringify(all.map((m) => m.data.i)) !== "[0,1,2]") throw new Error("received " + JSON.stringify(all));
+		return { Full: full, Received: all.length };`, &got)
+	if got.Full != "queue_full" || got.Received != 3 {
+		t.Fatalf("%+v", got)
+	}
+}
+
+func TestUnknownTypeAndListenerErrors(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var got []string
+	run(t, ctx, s, `
+		const errors = [];
+		const c = steadyws.connect(WS, fast);
+		c.onerror = (e) => errors.push(e.error.name + ": " + e.message);
+		c.on("chat", () => { throw new Error("boom"); });
+		await opened(c);
+		await ctl(CTL + "/broadcast?frame=" + encodeURIComponent('{"type":"caht","data":{}}'));
+		await ctl(CTL + "/broadcast?frame=" + encodeURIComponent('{"type":"chat","data":{}}'));
+		await ctl(CTL + "/broadcast?frame=" + encodeURIComponent('{"type":"chat","data":{'));
+		await until("three errors", () => errors.length === 3);
+		const alive = await c.request("echo", 7);
+		c.close();
+		return [...errors, "alive:" + alive];`, &got)
+	want := []string{"UnknownTypeError", "HandlerError", "MalformedError", "alive:7"}
+	if len(got) != 4 {
+		t.Fatalf("errors %v", got)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(got[i], w) {
+			t.Errorf("error %d = %q, want %s...", i, got[i], w)
+		}
+	}
+	if !strings.Contains(got[0], `did you mean "chat"`) {
+		t.Errorf("no suggestion in %q", got[0])
+	}
+}

@@ -1,0 +1,170 @@
+// Types for steadyws.mjs. Describe your protocol once and every handler,
+// send and request is checked against it:
+//
+//   type Chat = { events: { chat: { nick: string; text: string } };
+//                 requests: { sum: { args: { a: number; b: number }; reply: { sum: number } } };
+//                 serverRequests: { whoami: { args: {}; reply: { agent: string } } } };
+//   const client = steadyws.connect<Chat>("ws://127.0.0.1:8001/ws");
+//   client.on("chat", (d) => d.text);               // d: { nick: string; text: string }
+//   const r = await client.request("sum", { a: 1, b: 2 });   // r: { sum: number }
+
+/** A JSON value, as JSON.stringify writes and JSON.parse reads it. */
+export type JSONValue = string | number | boolean | null | JSONValue[] | { [key: string]: JSONValue | undefined };
+
+/** What a protocol declares; every part is optional. */
+export interface Protocol {
+  /** Event types (either direction) and their data. */
+  events?: Record<string, unknown>;
+  /** Requests the page sends: their arguments and reply data. */
+  requests?: Record<string, { args: unknown; reply: unknown }>;
+  /** Requests the server sends, answered with handle(). */
+  serverRequests?: Record<string, { args: unknown; reply: unknown }>;
+}
+
+/** Any protocol: every type allowed, data unknown. */
+export interface AnyProtocol {
+  events: Record<string, unknown>;
+  requests: Record<string, { args: unknown; reply: unknown }>;
+  serverRequests: Record<string, { args: unknown; reply: unknown }>;
+}
+
+type Events<P extends Protocol> = P["events"] extends Record<string, unknown> ? P["events"] : Record<string, unknown>;
+type Requests<P extends Protocol> = P["requests"] extends Record<string, { args: unknown; reply: unknown }> ? P["requests"] : Record<string, { args: unknown; reply: unknown }>;
+type ServerRequests<P extends Protocol> = P["serverRequests"] extends Record<string, { args: unknown; reply: unknown }> ? P["serverRequests"] : Record<string, { args: unknown; reply: unknown }>;
+
+export type State = "connecting" | "open" | "reconnecting" | "closed";
+
+export interface BackoffOptions { initialMs?: number; maxMs?: number; factor?: number; jitter?: number; resetAfterMs?: number }
+export interface HeartbeatOptions { intervalMs?: number; timeoutMs?: number }
+export interface QueueOptions { limit?: number; bytes?: number; maxAgeMs?: number }
+
+export interface CloseInfo { code: number; reason: string; wasClean: boolean }
+
+/** Options of connect(); see DEFAULTS and the README for what each means. */
+export interface Options {
+  protocols?: string[];
+  connectTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  maxRetries?: number;
+  heartbeat?: HeartbeatOptions;
+  queue?: QueueOptions;
+  readLimit?: number;
+  requestTimeoutMs?: number;
+  raw?: boolean;
+  shouldReconnect?: (info: CloseInfo) => boolean;
+}
+
+export interface Defaults {
+  readonly protocols: readonly string[];
+  readonly connectTimeoutMs: number;
+  readonly backoff: Readonly<Required<BackoffOptions>>;
+  readonly maxRetries: number;
+  readonly heartbeat: Readonly<Required<HeartbeatOptions>>;
+  readonly queue: Readonly<Required<QueueOptions>>;
+  readonly readLimit: number;
+  readonly requestTimeoutMs: number;
+  readonly raw: boolean;
+}
+
+export const DEFAULTS: Defaults;
+
+export interface OpenEvent { type: "open" }
+export interface CloseEvent extends CloseInfo { type: "close"; willReconnect: boolean; delayMs: number }
+export interface ReconnectingEvent { type: "reconnecting"; attempt: number; delayMs: number }
+export interface StateChangeEvent { type: "statechange"; state: State; previous: State }
+export interface ErrorEvent {
+  type: "error";
+  /** error.name: UnknownTypeError, MalformedError, LimitError, ExpiredError, DiscardedError, HandlerError or Error. */
+  error: Error;
+  message: string;
+}
+export interface RawEvent { type: "raw"; data: string | ArrayBuffer }
+
+export interface EventMap {
+  open: OpenEvent;
+  close: CloseEvent;
+  reconnecting: ReconnectingEvent;
+  statechange: StateChangeEvent;
+  error: ErrorEvent;
+  raw: RawEvent;
+}
+
+/** The error a request rejects with, or send throws. */
+export interface SteadyError extends Error {
+  /** timeout, connection_lost, aborted, closed, expired, queue_full, not_connected, or the server's error code. */
+  code: string;
+}
+
+export interface RequestOptions {
+  /** Defaults to the client's requestTimeoutMs. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface Envelope<D> { type: string; id?: number; re?: number; data: D }
+
+export interface Stats {
+  state: State;
+  attempts: number;
+  reconnects: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  queued: number;
+  dropped: number;
+  rttMs: number;
+  /** Milliseconds since the epoch; 0 when not connected. */
+  connectedSince: number;
+}
+
+export interface Client<P extends Protocol = AnyProtocol> {
+  readonly state: State;
+  /** Handles events of a type; returns a function that removes the handler. */
+  on<K extends keyof Events<P> & string>(type: K, fn: (data: Events<P>[K], message: Envelope<Events<P>[K]>) => void): () => void;
+  /** Answers the server's requests of a type (one handler per type). */
+  handle<K extends keyof ServerRequests<P> & string>(
+    type: K,
+    fn: (data: ServerRequests<P>[K]["args"]) => ServerRequests<P>[K]["reply"] | Promise<ServerRequests<P>[K]["reply"]>,
+  ): () => void;
+  /** true: sent now; false: queued until the connection is back. Throws a SteadyError when the queue is full or the client closed. */
+  send<K extends keyof Events<P> & string>(type: K, data?: Events<P>[K]): boolean;
+  request<K extends keyof Requests<P> & string>(type: K, data: Requests<P>[K]["args"], options?: RequestOptions): Promise<Requests<P>[K]["reply"]>;
+  /** Sends a frame without the envelope. */
+  sendRaw(data: string | ArrayBuffer | ArrayBufferView): boolean;
+  reconnect(): void;
+  /** code: 1000 or 3000–4999; reason: at most 123 bytes of UTF-8. */
+  close(code?: number, reason?: string): void;
+  stats(): Stats;
+  addEventListener<K extends keyof EventMap>(type: K, fn: (this: Client<P>, ev: EventMap[K]) => void): void;
+  removeEventListener<K extends keyof EventMap>(type: K, fn: (this: Client<P>, ev: EventMap[K]) => void): void;
+  onopen: ((ev: OpenEvent) => void) | null;
+  onclose: ((ev: CloseEvent) => void) | null;
+  onreconnecting: ((ev: ReconnectingEvent) => void) | null;
+  onstatechange: ((ev: StateChangeEvent) => void) | null;
+  onerror: ((ev: ErrorEvent) => void) | null;
+  onraw: ((ev: RawEvent) => void) | null;
+}
+
+export interface GoStats { numGC: number; heapAlloc: number; mallocs: number }
+
+export interface Steadyws {
+  connect<P extends Protocol = AnyProtocol>(url: string | (() => string | Promise<string>), options?: Options): Client<P>;
+  readonly DEFAULTS: Defaults;
+  /** The Go core's defaults (DEFAULTS is checked against them). */
+  coreDefaults(): Defaults;
+  /** Whether messages take the numeric-export fast path. */
+  readonly fast: boolean;
+  goStats(): GoStats;
+  exited(): boolean;
+}
+
+export interface LoadOptions {
+  /** Defaults to steadyws.wasm next to this module. */
+  wasmURL?: string | URL;
+  /** Defaults to wasm_exec.js next to the wasm. */
+  wasmExecURL?: string | URL;
+}
+
+/** Loads the wasm once; later calls return the same instance. */
+export function load(options?: LoadOptions): Promise<Steadyws>;

@@ -1,0 +1,351 @@
+// steadyws: a WebSocket client that survives the real network. This module
+// loads the Go core (steadyws.wasm) and builds the JavaScript API on it.
+// Strings, JSON and your handlers stay in JavaScript; the Go core decides,
+// from numbers and the first bytes of each message, what happens to it.
+
+/** Defaults of every option; the README's table is checked against it. */
+export const DEFAULTS = Object.freeze({
+  protocols: Object.freeze([]),
+  connectTimeoutMs: 10000,
+  backoff: Object.freeze({ initialMs: 500, maxMs: 30000, factor: 2, jitter: 0.5, resetAfterMs: 5000 }),
+  maxRetries: 0,
+  heartbeat: Object.freeze({ intervalMs: 25000, timeoutMs: 10000 }),
+  queue: Object.freeze({ limit: 1000, bytes: 1048576, maxAgeMs: 0 }),
+  readLimit: 1048576,
+  requestTimeoutMs: 10000,
+  raw: false,
+});
+
+const EXPORTS = Symbol.for("steadyws.exports");
+let loading = null;
+
+/**
+ * Loads steadyws.wasm (and the wasm_exec.js next to it) once; later calls
+ * return the same instance.
+ */
+export function load(options = {}) {
+  if (loading === null) {
+    loading = start(options);
+    loading.catch(() => { loading = null; });
+  }
+  return loading;
+}
+
+async function start(options) {
+  const base = globalThis.document ? document.baseURI : import.meta.url;
+  const wasmURL = new URL(options.wasmURL ?? new URL("steadyws.wasm", import.meta.url), base);
+  const execURL = new URL(options.wasmExecURL ?? new URL("wasm_exec.js", wasmURL), base);
+  if (typeof globalThis.Go !== "function") await import(execURL.href);
+  const go = new globalThis.Go();
+  let result;
+  const response = fetch(wasmURL);
+  try {
+    result = await WebAssembly.instantiateStreaming(response, go.importObject);
+  } catch (err) {
+    // Servers that do not send application/wasm defeat streaming.
+    const bytes = await (await response).arrayBuffer();
+    result = await WebAssembly.instantiate(bytes, go.importObject);
+  }
+  const exports = result.instance.exports;
+  globalThis[EXPORTS] = exports;   // the Go side's socket shim picks them up at start
+  go.run(result.instance);         // main runs synchronously until it waits
+  delete globalThis[EXPORTS];
+  const core = globalThis.__steadyws;
+  delete globalThis.__steadyws;
+  if (!core) throw new Error("steadyws: " + wasmURL + " did not start");
+  return makeAPI(core, exports, go);
+}
+
+function makeAPI(core, X, go) {
+  const shim = core.shim;
+  let nextRef = 0;
+  const ref = () => (nextRef = nextRef >= 0x7ffffff0 ? 1 : nextRef + 1);
+  const EVENTS = ["open", "close", "reconnecting", "statechange", "error", "raw"];
+
+  function envelope(type, key, n, data) {
+    let s = '{"type":' + JSON.stringify(type);
+    if (key) s += ',"' + key + '":' + n;
+    if (data !== undefined) s += ',"data":' + JSON.stringify(data);
+    return s + "}";
+  }
+
+  function failure(code, message) {
+    const err = new Error(message);
+    err.code = code;
+    return err;
+  }
+
+  class Client {
+    #cid;
+    #state = "connecting";
+    #listeners = new Map();   // event name -> Set of listeners
+    #handlers = new Map();    // message type -> Set of handlers
+    #answerers = new Map();   // request type -> handler
+    #pending = new Map();     // request id -> {resolve, reject, signal, onAbort}
+    #nextId = 0;
+    #requestTimeoutMs;
+
+    constructor(url, options) {
+      if (typeof url !== "string" && typeof url !== "function") {
+        throw new TypeError("steadyws: connect(url, options): url must be a string or a function, got " + typeof url);
+      }
+      const r = core.connect(url, options ?? {}, (kind, a, b, c, d, e) => this.#notify(kind, a, b, c, d, e));
+      if (r.error !== undefined) throw new (r.name === "TypeError" ? TypeError : Error)(r.error);
+      this.#cid = r.cid;
+      this.#requestTimeoutMs = r.requestTimeoutMs;
+      shim.clients.set(r.cid, (act, data) => this.#dispatch(act, data));
+      for (const name of EVENTS) this["on" + name] = null;
+    }
+
+    /** "connecting" | "open" | "reconnecting" | "closed" */
+    get state() { return this.#state; }
+
+    on(type, fn) {
+      checkHandler("on", type, fn);
+      let set = this.#handlers.get(type);
+      if (!set) {
+        set = new Set();
+        this.#handlers.set(type, set);
+        core.handle(this.#cid, "event", type, true);
+      }
+      set.add(fn);
+      return () => {
+        if (set.delete(fn) && set.size === 0 && this.#handlers.get(type) === set) {
+          this.#handlers.delete(type);
+          core.handle(this.#cid, "event", type, false);
+        }
+      };
+    }
+
+    handle(type, fn) {
+      checkHandler("handle", type, fn);
+      this.#answerers.set(type, fn);
+      core.handle(this.#cid, "request", type, true);
+      return () => {
+        if (this.#answerers.get(type) === fn) {
+          this.#answerers.delete(type);
+          core.handle(this.#cid, "request", type, false);
+        }
+      };
+    }
+
+    send(type, data) {
+      if (typeof type !== "string" || type === "") throw new TypeError("steadyws: send(type, data): type must be a non-empty string");
+      return this.#push(envelope(type, "", 0, data));
+    }
+
+    sendRaw(data) {
+      const size = typeof data === "string" ? data.length : data?.byteLength;
+      if (size === undefined) throw new TypeError("steadyws: sendRaw takes a string, an ArrayBuffer or a typed array");
+      return this.#push(data, size);
+    }
+
+    #push(s, size = s.length) {
+      const r = ref();
+      const sock = X.steadyws_send(this.#cid, r, size);
+      if (sock > 0) { shim.sendStr(sock, s); return true; }
+      if (sock === 0) { shim.refs.set(r, s); return false; }
+      throw this.#sendError(sock);
+    }
+
+    #sendError(code) {
+      switch (code) {
+        case -2: return failure("queue_full", "steadyws: send queue full");
+        case -3: return failure("not_connected", "steadyws: not connected (queueing is disabled)");
+        case -5: return failure("duplicate_id", "steadyws: duplicate request id");
+      }
+      return failure("closed", core.lastError(this.#cid));
+    }
+
+    request(type, data, options = {}) {
+      return new Promise((resolve, reject) => {
+        if (typeof type !== "string" || type === "") throw new TypeError("steadyws: request(type, data): type must be a non-empty string");
+        const { timeoutMs = 0, signal } = options;
+        if (typeof timeoutMs !== "number") throw new TypeError("steadyws: request option timeoutMs must be a number");
+        if (signal?.aborted) { reject(abortError(signal)); return; }
+        const id = ++this.#nextId;
+        const s = envelope(type, "id", id, data);
+        const r = ref();
+        const p = { resolve, reject, signal, onAbort: null, timer: 0 };
+        this.#pending.set(id, p);
+        const sock = X.steadyws_request(this.#cid, r, s.length, id);
+        if (sock > 0) shim.sendStr(sock, s);
+        else if (sock === 0) shim.refs.set(r, s);
+        else { this.#pending.delete(id); reject(this.#sendError(sock)); return; }
+        const ms = timeoutMs > 0 ? timeoutMs : this.#requestTimeoutMs;
+        if (ms > 0) {
+          p.timer = setTimeout(() => {
+            X.steadyws_cancel(this.#cid, id);
+            this.#settle(id)?.reject(failure("timeout", "steadyws: request \"" + type + "\" timed out after " + ms + " ms"));
+          }, ms);
+        }
+        if (signal) {
+          p.onAbort = () => {
+            X.steadyws_cancel(this.#cid, id);
+            this.#settle(id)?.reject(abortError(signal));
+          };
+          signal.addEventListener("abort", p.onAbort, { once: true });
+        }
+      });
+    }
+
+    #settle(id) {
+      const p = this.#pending.get(id);
+      if (!p) return null;
+      this.#pending.delete(id);
+      if (p.onAbort) p.signal.removeEventListener("abort", p.onAbort);
+      if (p.timer) clearTimeout(p.timer);
+      return p;
+    }
+
+    reconnect() { core.reconnect(this.#cid); }
+
+    close(code = 1000, reason = "") {
+      if (code !== 1000 && (!Number.isInteger(code) || code < 3000 || code > 4999)) {
+        throw new DOMException("steadyws: close code must be 1000 or in 3000-4999, got " + code, "InvalidAccessError");
+      }
+      if (new TextEncoder().encode(reason).length > 123) {
+        throw new DOMException("steadyws: close reason must be at most 123 bytes", "SyntaxError");
+      }
+      core.close(this.#cid, code, String(reason));
+      if (this.#state !== "closed") {
+        const previous = this.#state;
+        this.#state = "closed";
+        this.#emit("statechange", { type: "statechange", state: "closed", previous });
+      }
+    }
+
+    stats() { return core.stats(this.#cid); }
+
+    addEventListener(name, fn) {
+      checkEvent(name);
+      if (typeof fn !== "function") throw new TypeError("steadyws: addEventListener(" + name + ", fn): fn must be a function");
+      if (!this.#listeners.has(name)) this.#listeners.set(name, new Set());
+      this.#listeners.get(name).add(fn);
+    }
+
+    removeEventListener(name, fn) { this.#listeners.get(name)?.delete(fn); }
+
+    #emit(name, ev) {
+      const fns = [];
+      const prop = this["on" + name];
+      if (typeof prop === "function") fns.push(prop);
+      for (const fn of this.#listeners.get(name) ?? []) fns.push(fn);
+      for (const fn of fns) {
+        try {
+          fn.call(this, ev);
+        } catch (err) {
+          if (name === "error") (globalThis.reportError ?? console.error)(err);
+          else this.#error("HandlerError", "steadyws: " + name + " listener threw: " + message(err), err);
+        }
+      }
+    }
+
+    #error(name, msg, cause) {
+      const error = new Error(msg, cause === undefined ? undefined : { cause });
+      error.name = name;
+      this.#emit("error", { type: "error", error, message: msg });
+    }
+
+    #notify(kind, a, b, c, d, e) {
+      switch (kind) {
+        case "state": {
+          const previous = this.#state;
+          if (previous === a) return;
+          this.#state = a;
+          this.#emit("statechange", { type: "statechange", state: a, previous });
+          return;
+        }
+        case "open": this.#emit("open", { type: "open" }); return;
+        case "close":
+          this.#emit("close", { type: "close", code: a, reason: b, wasClean: c, willReconnect: d, delayMs: e });
+          return;
+        case "reconnecting": this.#emit("reconnecting", { type: "reconnecting", attempt: a, delayMs: b }); return;
+        case "error": this.#error(b, a); return;
+        case "fail": this.#settle(a)?.reject(failure(b, c)); return;
+      }
+    }
+
+    #dispatch(act, data) {
+      if (act === 4) { this.#emit("raw", { type: "raw", data }); return; }
+      let m;
+      try {
+        m = JSON.parse(data);
+      } catch (err) {
+        if (act === 2) {   // Go already matched the reply: fail its request
+          const re = /"re"\s*:\s*(\d+)/.exec(data.slice(0, 256));
+          if (re) this.#settle(Number(re[1]))?.reject(failure("malformed", "steadyws: malformed reply: " + message(err)));
+        }
+        this.#error("MalformedError", "steadyws: malformed message: " + message(err));
+        return;
+      }
+      if (act === 1) {
+        for (const fn of [...(this.#handlers.get(m.type) ?? [])]) {
+          try { fn(m.data, m); } catch (err) { this.#error("HandlerError", "steadyws: handler for \"" + m.type + "\" threw: " + message(err), err); }
+        }
+      } else if (act === 2) {
+        const p = this.#settle(m.re);
+        if (!p) return;
+        if (m.error) {
+          const err = failure(String(m.error.code ?? "error"), String(m.error.message ?? m.error.code ?? "error"));
+          err.type = m.type;
+          p.reject(err);
+        } else {
+          p.resolve(m.data);
+        }
+      } else if (act === 3) {
+        this.#answer(m);
+      }
+    }
+
+    #answer(m) {
+      const fn = this.#answerers.get(m.type);
+      const reply = (key, value) => {
+        try { this.#push('{"type":' + JSON.stringify(m.type) + ',"re":' + m.id + ',"' + key + '":' + JSON.stringify(value) + "}"); }
+        catch (err) { this.#error("HandlerError", "steadyws: could not reply to \"" + m.type + "\": " + message(err), err); }
+      };
+      Promise.resolve()
+        .then(() => fn(m.data, m))
+        .then(
+          (value) => reply("data", value === undefined ? null : value),
+          (err) => {
+            reply("error", { code: typeof err?.code === "string" ? err.code : "handler_error", message: message(err) });
+            this.#error("HandlerError", "steadyws: handler for request \"" + m.type + "\" failed: " + message(err), err);
+          });
+    }
+  }
+
+  function checkHandler(method, type, fn) {
+    if (typeof type !== "string" || type === "") throw new TypeError("steadyws: " + method + "(type, fn): type must be a non-empty string");
+    if (typeof fn !== "function") throw new TypeError("steadyws: " + method + "(\"" + type + "\", fn): fn must be a function");
+  }
+
+  function checkEvent(name) {
+    if (!EVENTS.includes(name)) {
+      throw new TypeError("steadyws: unknown event \"" + name + "\"; events are " + EVENTS.join(", "));
+    }
+  }
+
+  return Object.freeze({
+    connect: (url, options) => new Client(url, options),
+    DEFAULTS,
+    /** The Go core's defaults, for checking DEFAULTS against. */
+    coreDefaults: () => core.defaults(),
+    /** Whether the per-message path runs through numeric wasm exports. */
+    fast: core.fast,
+    /** The Go runtime's GC count and heap, for benchmarks. */
+    goStats: () => core.goStats(),
+    exited: () => go.exited,
+  });
+}
+
+function abortError(signal) {
+  const err = new Error("steadyws: request aborted" + (signal.reason !== undefined ? ": " + message(signal.reason) : ""));
+  err.code = "aborted";
+  err.name = "AbortError";
+  return err;
+}
+
+function message(err) {
+  return err instanceof Error ? err.message : String(err);
+}
