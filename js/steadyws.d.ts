@@ -146,7 +146,7 @@ export interface Client<P extends Protocol = AnyProtocol> {
   onraw: ((ev: RawEvent) => void) | null;
 }
 
-export interface GoStats { numGC: number; heapAlloc: number; mallocs: number }
+export interface GoStats { numGC: number }
 
 export interface Steadyws {
   connect<P extends Protocol = AnyProtocol>(url: string | (() => string | Promise<string>), options?: Options): Client<P>;

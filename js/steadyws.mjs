@@ -333,7 +333,7 @@ function makeAPI(core, X, go) {
     coreDefaults: () => core.defaults(),
     /** Whether the per-message path runs through numeric wasm exports. */
     fast: core.fast,
-    /** The Go runtime's GC count and heap, for benchmarks. */
+    /** The Go runtime's GC count, for benchmarks. */
     goStats: () => core.goStats(),
     exited: () => go.exited,
   });

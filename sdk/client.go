@@ -17,7 +17,6 @@ type Client struct {
 	opts   Options
 	dial   dialer
 	random func() float64
-	epoch  time.Time
 
 	// releaseRef, set by the browser's JavaScript API, lets go of a
 	// JavaScript-held message that will never be sent.
@@ -45,7 +44,7 @@ type Client struct {
 	reconnects     int
 	everOpened     bool
 	rtt            time.Duration
-	connectedSince time.Time
+	connectedSince int64 // Unix nanoseconds; 0 when not connected
 	reg            registry
 }
 
@@ -75,7 +74,6 @@ func newClient(url string, opts *Options, setup func(*Client)) *Client {
 		opts:    opts.withDefaults(),
 		dial:    platformDial,
 		random:  rand.Float64,
-		epoch:   time.Now(),
 		kick:    make(chan struct{}, 1),
 		wake:    make(chan struct{}, 1),
 		pending: make(map[int64]*pending),
@@ -83,7 +81,6 @@ func newClient(url string, opts *Options, setup func(*Client)) *Client {
 	if setup != nil {
 		setup(c)
 	}
-	platformTrack(c)
 	c.mu.Lock()
 	c.startLocked()
 	c.mu.Unlock()
@@ -113,12 +110,17 @@ func (c *Client) startLocked() {
 	ctx, cancel := context.WithCancel(context.Background())
 	lf := &life{ctx: ctx, cancel: cancel, done: make(chan struct{}), opened: make(chan struct{}), events: newSerial()}
 	c.life, c.err, c.failures, c.state = lf, nil, 0, Connecting
+	platformRunning(c, true)
 	go c.run(lf)
 }
 
 // now is the time since the client was made, on the monotonic clock: the
 // heartbeat judges elapsed time by it, never by counting timer ticks.
-func (c *Client) now() time.Duration { return time.Since(c.epoch) }
+func (c *Client) now() time.Duration { return time.Since(epoch) }
+
+// epoch is a package variable rather than a Client field: a time.Time
+// reachable from Client would keep time formatting in the browser build.
+var epoch = time.Now()
 
 // Close stops the client for good: it closes the connection with 1000 if one
 // is open, stops any dial or backoff wait at once, fails pending requests
@@ -215,8 +217,15 @@ func (c *Client) Stats() Stats {
 		Queued:         c.queue.len(),
 		Dropped:        c.dropped.Load(),
 		RTT:            c.rtt,
-		ConnectedSince: c.connectedSince,
+		ConnectedSince: unixTime(c.connectedSince),
 	}
+}
+
+func unixTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
 }
 
 // setState records s and tells OnStateChange handlers.

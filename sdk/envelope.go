@@ -61,7 +61,7 @@ func scanEnvelope(b []byte) (envelope, error) {
 				}
 			default:
 				if !s.skipValue() {
-					return e, s.fail("bad value for " + strconv.Quote(key))
+					return e, s.fail("bad value for " + quote(key))
 				}
 				if key == "data" {
 					e.Data = b[start:s.i]
@@ -344,6 +344,10 @@ func appendErrorPayload(dst []byte, code, msg string) []byte {
 }
 
 const hexDigits = "0123456789abcdef"
+
+// quote is strconv.Quote for messages, without strconv's Unicode tables
+// (they would weigh on the browser build).
+func quote(s string) string { return string(appendJSONString(nil, s)) }
 
 // appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
 func appendJSONString(dst []byte, s string) []byte {

@@ -91,9 +91,9 @@ type UnknownTypeError struct {
 }
 
 func (e *UnknownTypeError) Error() string {
-	s := "steadyws: no handler for message type " + strconv.Quote(e.Type)
+	s := "steadyws: no handler for message type " + quote(e.Type)
 	if e.Suggestion != "" {
-		s += " (did you mean " + strconv.Quote(e.Suggestion) + "?)"
+		s += " (did you mean " + quote(e.Suggestion) + "?)"
 	}
 	return s
 }
@@ -107,7 +107,7 @@ type MalformedError struct {
 }
 
 func (e *MalformedError) Error() string {
-	return "steadyws: malformed message: " + e.Reason + ": " + strconv.Quote(e.Prefix)
+	return "steadyws: malformed message: " + e.Reason + ": " + quote(e.Prefix)
 }
 
 // LimitError reports an inbound message larger than Options.ReadLimit. The
@@ -128,7 +128,7 @@ type ExpiredError struct {
 }
 
 func (e *ExpiredError) Error() string {
-	return "steadyws: queued message " + strconv.Quote(e.Type) + " expired after " + e.Age.String()
+	return "steadyws: queued message " + quote(e.Type) + " expired after " + e.Age.String()
 }
 
 // DiscardedError reports queued messages thrown away because the client
@@ -152,7 +152,7 @@ type HandlerError struct {
 }
 
 func (e *HandlerError) Error() string {
-	return "steadyws: handler for " + strconv.Quote(e.Type) + ": " + e.Err.Error()
+	return "steadyws: handler for " + quote(e.Type) + ": " + e.Err.Error()
 }
 
 func (e *HandlerError) Unwrap() error { return e.Err }

@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"context"
-	"sort"
 	"sync"
 )
 
@@ -149,6 +148,12 @@ func (c *Client) knownTypesLocked() []string {
 	for t := range c.reg.requests {
 		ts = append(ts, t)
 	}
-	sort.Strings(ts)
+	// Insertion sort: the list is short, and package sort would weigh on
+	// the browser build.
+	for i := 1; i < len(ts); i++ {
+		for j := i; j > 0 && ts[j] < ts[j-1]; j-- {
+			ts[j], ts[j-1] = ts[j-1], ts[j]
+		}
+	}
 	return ts
 }

@@ -129,8 +129,7 @@ func jsConnect(a []js.Value) any {
 	url, notify := a[0], a[2]
 	var o Options
 	if err := jsOptions(a[1], &o); err != nil {
-		var te *optionTypeError
-		if errors.As(err, &te) {
+		if _, ok := err.(*optionTypeError); ok {
 			return jsError("TypeError", err.Error())
 		}
 		return jsError("Error", err.Error())
@@ -234,27 +233,21 @@ func (jc *jsClient) call(kind string, args ...any) {
 	}
 }
 
+// errorName names an error for JavaScript. The core reports these types
+// unwrapped; a type switch keeps reflection (errors.As) out of the build.
 func errorName(err error) string {
-	var (
-		ut *UnknownTypeError
-		me *MalformedError
-		le *LimitError
-		ee *ExpiredError
-		de *DiscardedError
-		he *HandlerError
-	)
-	switch {
-	case errors.As(err, &ut):
+	switch err.(type) {
+	case *UnknownTypeError:
 		return "UnknownTypeError"
-	case errors.As(err, &me):
+	case *MalformedError:
 		return "MalformedError"
-	case errors.As(err, &le):
+	case *LimitError:
 		return "LimitError"
-	case errors.As(err, &ee):
+	case *ExpiredError:
 		return "ExpiredError"
-	case errors.As(err, &de):
+	case *DiscardedError:
 		return "DiscardedError"
-	case errors.As(err, &he):
+	case *HandlerError:
 		return "HandlerError"
 	}
 	return "Error"
@@ -297,9 +290,9 @@ const (
 
 func sendResult(l *link, err error) int32 {
 	switch {
-	case errors.Is(err, ErrQueueFull):
+	case err == ErrQueueFull:
 		return sendQueueFull
-	case errors.Is(err, ErrNotConnected):
+	case err == ErrNotConnected:
 		return sendNoQueue
 	case err != nil:
 		return sendClosed
@@ -380,14 +373,14 @@ func steadywsCancel(cid int32, id float64) int32 {
 }
 
 func failCode(err error) string {
-	var ee *ExpiredError
-	switch {
-	case errors.Is(err, ErrRequestTimeout):
+	switch err.(type) {
+	case timeoutError:
 		return "timeout"
-	case errors.Is(err, ErrConnectionLost):
-		return "connection_lost"
-	case errors.As(err, &ee):
+	case *ExpiredError:
 		return "expired"
+	}
+	if err == ErrConnectionLost {
+		return "connection_lost"
 	}
 	return "closed"
 }
@@ -501,9 +494,9 @@ func (r *optReader) object(prefix string, v js.Value, fields map[string]func(str
 			for n := range fields {
 				names = append(names, n)
 			}
-			msg := "steadyws: unknown option " + strconv.Quote(full)
+			msg := "steadyws: unknown option " + quote(full)
 			if s := suggest(k, names); s != "" {
-				msg += " (did you mean " + strconv.Quote(s) + "?)"
+				msg += " (did you mean " + quote(s) + "?)"
 			}
 			r.err = errors.New(msg)
 			return

@@ -53,9 +53,6 @@ func (c *Client) route(l *link, typ MessageType, head []byte, size int, complete
 		if p == nil {
 			return actNone
 		}
-		if p.timer != nil {
-			p.timer.Stop()
-		}
 		return actReply
 	case e.ID == 0 && e.Type == "ping":
 		return actPong

@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,8 +87,7 @@ func (c *Client) run(lf *life) {
 
 // decide applies the reconnect policy; a non-nil result stops the client.
 func (c *Client) decide(info CloseInfo, failures int) error {
-	var bad *badURLError
-	if info.Err == ErrNotImplemented || errors.As(info.Err, &bad) {
+	if _, bad := info.Err.(*badURLError); bad || info.Err == ErrNotImplemented {
 		return info.Err
 	}
 	if n := c.opts.MaxRetries; n > 0 && failures >= n {
@@ -117,10 +115,7 @@ func (c *Client) decide(info CloseInfo, failures int) error {
 
 // connect makes one attempt, URL callback included, within ConnectTimeout.
 func (c *Client) connect(lf *life) (*link, error) {
-	ctx, cancel := lf.ctx, context.CancelFunc(func() {})
-	if c.opts.ConnectTimeout > 0 {
-		ctx, cancel = context.WithTimeout(lf.ctx, c.opts.ConnectTimeout)
-	}
+	ctx, cancel, timedOut := withTimeout(lf.ctx, c.opts.ConnectTimeout)
 	defer cancel()
 	// A Reconnect or wake-up asked for before this attempt is answered by it.
 	select {
@@ -141,7 +136,7 @@ func (c *Client) connect(lf *life) (*link, error) {
 	conn, err := c.dial(ctx, url, &c.opts, l)
 	if err != nil {
 		l.cancel()
-		if ctx.Err() != nil && lf.ctx.Err() == nil && err != ErrNotImplemented {
+		if timedOut() && err != ErrNotImplemented {
 			err = &timeoutDialError{c.opts.ConnectTimeout, err}
 		}
 		return nil, err
@@ -154,9 +149,9 @@ func (c *Client) connect(lf *life) (*link, error) {
 // then heartbeat. manual reports a Reconnect call; healthy that the
 // connection stayed up for ResetAfter.
 func (c *Client) serve(lf *life, l *link) (info CloseInfo, manual, healthy bool) {
-	opened := time.Now()
+	opened := c.now()
 	c.mu.Lock()
-	c.link, c.flushing, c.connectedSince = l, true, opened
+	c.link, c.flushing, c.connectedSince = l, true, time.Now().UnixNano()
 	if c.everOpened {
 		c.reconnects++
 	}
@@ -172,7 +167,7 @@ func (c *Client) serve(lf *life, l *link) (info CloseInfo, manual, healthy bool)
 	info, manual = c.openAndWatch(lf, l)
 
 	c.mu.Lock()
-	c.link, c.flushing, c.connectedSince = nil, false, time.Time{}
+	c.link, c.flushing, c.connectedSince = nil, false, 0
 	lost := c.takePendingLocked(l)
 	c.mu.Unlock()
 	err := ErrConnectionLost
@@ -182,7 +177,7 @@ func (c *Client) serve(lf *life, l *link) (info CloseInfo, manual, healthy bool)
 	for _, p := range lost {
 		p.settle(reply{err: err})
 	}
-	return info, manual, time.Since(opened) >= c.opts.Backoff.ResetAfter
+	return info, manual, c.now()-opened >= c.opts.Backoff.ResetAfter
 }
 
 func (c *Client) openAndWatch(lf *life, l *link) (CloseInfo, bool) {
@@ -192,8 +187,8 @@ func (c *Client) openAndWatch(lf *life, l *link) (CloseInfo, bool) {
 	hb := c.opts.Heartbeat
 	beat := hb.Interval > 0 && !c.opts.Raw
 	var pingAt int64
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	timer := newAlarm(time.Hour)
+	defer timer.stop()
 	for {
 		if beat {
 			now, last := int64(c.now()), l.lastRecv.Load()
@@ -214,7 +209,7 @@ func (c *Client) openAndWatch(lf *life, l *link) (CloseInfo, bool) {
 			default:
 				wait = time.Duration(pingAt + int64(hb.Timeout) - now)
 			}
-			timer.Reset(wait)
+			timer.reset(wait)
 		}
 		select {
 		case <-l.done:
@@ -231,7 +226,7 @@ func (c *Client) openAndWatch(lf *life, l *link) (CloseInfo, bool) {
 			if !c.flush(lf, l) {
 				return c.endLink(lf, l, false)
 			}
-		case <-timer.C:
+		case <-timer.c:
 		}
 	}
 }
@@ -244,7 +239,7 @@ func (c *Client) ping(l *link) int64 {
 		at = 1
 	}
 	l.pingAt.Store(at)
-	ctx, cancel := context.WithTimeout(l.ctx, c.opts.Heartbeat.Timeout)
+	ctx, cancel, _ := withTimeout(l.ctx, c.opts.Heartbeat.Timeout)
 	defer cancel()
 	c.writeFrame(ctx, l, bytesFrame(MessageText, pingFrame))
 	return at
@@ -278,11 +273,11 @@ func (c *Client) endLink(lf *life, l *link, manual bool) (CloseInfo, bool) {
 // waitEnded waits for the transport to report the end, at most closeWait:
 // a peer that ignores the close handshake must not hold up Close.
 func (c *Client) waitEnded(l *link) {
-	t := time.NewTimer(closeWait)
-	defer t.Stop()
+	t := newAlarm(closeWait)
+	defer t.stop()
 	select {
 	case <-l.done:
-	case <-t.C:
+	case <-t.c:
 		l.conn.abort()
 	}
 }
@@ -374,10 +369,10 @@ func (c *Client) setCongested(l *link, on bool) {
 
 // sleep waits out a backoff delay; false means the client was closed.
 func (c *Client) sleep(lf *life, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
+	t := newAlarm(d)
+	defer t.stop()
 	select {
-	case <-t.C:
+	case <-t.c:
 	case <-c.kick:
 	case <-c.wake:
 	case <-lf.ctx.Done():
@@ -398,6 +393,7 @@ func (c *Client) stop(lf *life, err error, last *CloseInfo) {
 	lost := c.takePendingLocked(nil)
 	items := c.queue.drain()
 	c.mu.Unlock()
+	platformRunning(c, false)
 	lf.cancel()
 	for _, p := range lost {
 		p.settle(reply{err: err})
@@ -430,6 +426,46 @@ func (c *Client) emitClose(lf *life, info CloseInfo) {
 	}
 }
 
+// alarm is a timer built on time.AfterFunc. time.NewTimer's channel of
+// time.Time would keep time formatting in the browser build (about 15 KB).
+// A reset may let one stale wake-up through; every waiter re-reads the
+// clock, so that is harmless.
+type alarm struct {
+	t *time.Timer
+	c chan struct{}
+}
+
+func newAlarm(d time.Duration) *alarm {
+	a := &alarm{c: make(chan struct{}, 1)}
+	a.t = time.AfterFunc(d, func() { signal(a.c) })
+	return a
+}
+
+func (a *alarm) reset(d time.Duration) {
+	a.t.Stop()
+	select {
+	case <-a.c:
+	default:
+	}
+	a.t.Reset(d)
+}
+
+func (a *alarm) stop() { a.t.Stop() }
+
+// withTimeout is context.WithTimeout without its deadline machinery, whose
+// String method drags time formatting into the browser build. timedOut
+// reports whether the timeout (rather than the parent) ended ctx. d <= 0
+// means no timeout.
+func withTimeout(parent context.Context, d time.Duration) (ctx context.Context, cancel func(), timedOut func() bool) {
+	ctx, stop := context.WithCancel(parent)
+	if d <= 0 {
+		return ctx, stop, func() bool { return false }
+	}
+	var fired atomic.Bool
+	t := time.AfterFunc(d, func() { fired.Store(true); stop() })
+	return ctx, func() { t.Stop(); stop() }, fired.Load
+}
+
 // timeoutDialError is a connection attempt cut off by ConnectTimeout.
 type timeoutDialError struct {
 	d   time.Duration
@@ -440,3 +476,6 @@ func (e *timeoutDialError) Error() string {
 	return "steadyws: connect timeout after " + e.d.String() + ": " + e.err.Error()
 }
 func (e *timeoutDialError) Unwrap() error { return e.err }
+
+// Is makes a connect timeout match context.DeadlineExceeded.
+func (e *timeoutDialError) Is(target error) bool { return target == context.DeadlineExceeded }

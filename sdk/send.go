@@ -13,8 +13,7 @@ type pending struct {
 	link *link      // the connection it was written to; nil while queued
 	// ext is set for requests made by the JavaScript API: JavaScript holds
 	// the promise, Go only correlates and fails it.
-	ext   func(err error)
-	timer *time.Timer
+	ext func(err error)
 }
 
 type reply struct {
@@ -23,9 +22,6 @@ type reply struct {
 }
 
 func (p *pending) settle(r reply) {
-	if p.timer != nil {
-		p.timer.Stop()
-	}
 	if p.ext != nil {
 		if r.err != nil {
 			p.ext(r.err)
@@ -212,9 +208,6 @@ func (c *Client) forget(p *pending) {
 	delete(c.pending, p.id)
 	it, queuedStill := c.queue.remove(p)
 	c.mu.Unlock()
-	if p.timer != nil {
-		p.timer.Stop()
-	}
 	if queuedStill {
 		c.release(it.frame)
 	}

@@ -9,7 +9,6 @@ import (
 	"syscall/js"
 	"time"
 	"unsafe"
-	"weak"
 
 	"github.com/steadyws/steadyws/sdk/internal/jsws"
 )
@@ -145,12 +144,12 @@ func (bc *browserConn) write(ctx context.Context, f frame) error {
 		return nil
 	}
 	for sh.Call("buffered", bc.id).Int() > highWater {
-		t := time.NewTimer(10 * time.Millisecond)
+		t := newAlarm(10 * time.Millisecond)
 		select {
 		case <-ctx.Done():
-			t.Stop()
+			t.stop()
 			return ctx.Err()
-		case <-t.C:
+		case <-t.c:
 		}
 	}
 	b := js.Global().Get("Uint8Array").New(len(f.data))
@@ -251,26 +250,28 @@ func yieldFlag(before uint32) int32 {
 var pageClients struct {
 	once      sync.Once
 	mu        sync.Mutex
-	live      map[weak.Pointer[Client]]struct{}
+	running   map[*Client]struct{}
 	suspended []*Client
 }
 
-func platformTrack(c *Client) {
+// platformRunning adds a client to the page's running clients when it
+// starts and takes it out when it stops.
+func platformRunning(c *Client, running bool) {
 	pageClients.once.Do(listenPage)
 	pageClients.mu.Lock()
-	pageClients.live[weak.Make(c)] = struct{}{}
+	if running {
+		pageClients.running[c] = struct{}{}
+	} else {
+		delete(pageClients.running, c)
+	}
 	pageClients.mu.Unlock()
 }
 
 func eachClient(f func(*Client)) {
 	pageClients.mu.Lock()
-	var cs []*Client
-	for p := range pageClients.live {
-		if c := p.Value(); c != nil {
-			cs = append(cs, c)
-		} else {
-			delete(pageClients.live, p)
-		}
+	cs := make([]*Client, 0, len(pageClients.running))
+	for c := range pageClients.running {
+		cs = append(cs, c)
 	}
 	pageClients.mu.Unlock()
 	for _, c := range cs {
@@ -279,7 +280,7 @@ func eachClient(f func(*Client)) {
 }
 
 func listenPage() {
-	pageClients.live = make(map[weak.Pointer[Client]]struct{})
+	pageClients.running = make(map[*Client]struct{})
 	g := js.Global()
 	if g.Get("addEventListener").Type() != js.TypeFunction {
 		return // not a window (a worker, say): no lifecycle signals

@@ -32,9 +32,9 @@ const closeGrace = time.Second
 
 var platformDial dialer = dialNative
 
-// platformTrack has nothing to do natively; in the browser it subscribes
-// the client to page lifecycle signals.
-func platformTrack(*Client) {}
+// platformRunning has nothing to do natively; in the browser it subscribes
+// a running client to page lifecycle signals.
+func platformRunning(*Client, bool) {}
 
 type nativeConn struct {
 	ws        *websocket.Conn
