@@ -1,7 +1,7 @@
 # steadyws — see README.md. Targets stay thin; logic lives in scripts.
 GO ?= go
 
-.PHONY: test test-race test-browser test-js chromium vet demo wasm bench
+.PHONY: test test-race test-browser test-js test-types chromium vet demo wasm bench
 
 # The JS-facing wasm leaves out the typed Go JSON API (sdk.Send, Request, ...),
 # which page scripts never call, so that encoding/json stays out of it, and is
@@ -11,7 +11,7 @@ WASM_TAGS := steadyws_nojson
 
 ## test: every test — vet for both builds, native with the race detector, the
 ## sdk suite and the JavaScript API in headless Chromium.
-test: vet test-race test-browser test-js
+test: vet test-race test-browser test-js test-types
 
 vet:
 	$(GO) vet ./...
@@ -20,6 +20,10 @@ vet:
 
 test-race:
 	$(GO) test -race -count=1 ./...
+
+## test-types: steadyws.d.ts type-checks a typed protocol (TypeScript from npm).
+test-types:
+	cd js && npm ci --silent --no-audit --no-fund && npm run -s typecheck
 
 chromium:
 	@js/ensure-chromium.sh
@@ -38,4 +42,5 @@ wasm:
 	GOOS=js GOARCH=wasm $(GO) build -tags $(WASM_TAGS) -gcflags=all=-l -trimpath -ldflags="-s -w" -o dist/steadyws.wasm ./wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" dist/wasm_exec.js
 	cp js/steadyws.mjs js/steadyws.d.ts dist/
+	cp js/steadyws.d.ts dist/steadyws.d.mts  # what TypeScript looks for next to a .mjs
 	@js/sizes.sh dist/steadyws.wasm

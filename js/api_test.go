@@ -305,3 +305,41 @@ func TestUnknownTypeAndListenerErrors(t *testing.T) {
 		t.Errorf("no suggestion in %q", got[0])
 	}
 }
+
+func TestURLFunctionRawAndReconnect(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var got struct {
+		Calls     int
+		Raw       string
+		Binary    int
+		Accepted  int
+		FirstFail bool
+	}
+	run(t, ctx, s, `
+		let calls = 0;
+		const c = steadyws.connect(async () => {
+			calls++;
+			await sleep(5);
+			if (calls === 1) throw new Error("token service down");   // counts as a failed attempt
+			return WS;
+		}, fast);
+		let firstFail = false;
+		c.addEventListener("close", (e) => { if (calls === 1 && e.willReconnect) firstFail = true; });
+		await opened(c);
+		c.reconnect();                                   // drops the connection and dials again at once
+		await until("second connection", () => calls === 3 && c.state === "open");
+		const r = steadyws.connect(WS, { ...fast, raw: true });
+		const texts = [], bins = [];
+		r.addEventListener("raw", (e) => (typeof e.data === "string" ? texts : bins).push(e.data));
+		await opened(r);
+		r.sendRaw("raw:hello");
+		r.sendRaw(new Uint8Array([1, 2, 3]).buffer);
+		await until("raw echoes", () => texts.length === 1 && bins.length === 1);
+		const stats = await ctl(CTL + "/stats");
+		c.close(); r.close();
+		return { Calls: calls, Raw: texts[0], Binary: bins[0].byteLength, Accepted: stats.accepted, FirstFail: firstFail };`, &got)
+	if got.Calls != 3 || !got.FirstFail || got.Raw != "raw:hello" || got.Binary != 3 || got.Accepted != 3 {
+		t.Fatalf("%+v", got)
+	}
+}
