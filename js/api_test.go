@@ -343,3 +343,36 @@ func TestURLFunctionRawAndReconnect(t *testing.T) {
 		t.Fatalf("%+v", got)
 	}
 }
+
+func TestPageSignals(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var got struct {
+		OnlineRedialMs float64
+		AfterHide      string
+		AfterShow      string
+	}
+	run(t, ctx, s, `
+		const c = steadyws.connect(WS, { backoff: { initialMs: 30000, jitter: -1 }, heartbeat: { intervalMs: -1 } });
+		await opened(c);
+		let waiting = false;
+		c.addEventListener("reconnecting", () => { waiting = true; });
+		await ctl(CTL + "/down");
+		await until("a 30 s backoff", () => waiting);
+		await ctl(CTL + "/up");
+		const t0 = performance.now();
+		window.dispatchEvent(new Event("online"));        // the network is back: dial now
+		await until("redial on online", () => c.state === "open");
+		const onlineRedialMs = performance.now() - t0;
+		window.dispatchEvent(new PageTransitionEvent("pagehide", { persisted: true }));
+		await until("closed on pagehide", () => c.state === "closed");
+		const afterHide = c.state;
+		window.dispatchEvent(new PageTransitionEvent("pageshow", { persisted: true }));
+		await until("reopened on pageshow", () => c.state === "open");
+		const afterShow = c.state;
+		c.close();
+		return { OnlineRedialMs: onlineRedialMs, AfterHide: afterHide, AfterShow: afterShow };`, &got)
+	if got.OnlineRedialMs > 5000 || got.AfterHide != "closed" || got.AfterShow != "open" {
+		t.Fatalf("%+v", got)
+	}
+}
