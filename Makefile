@@ -1,7 +1,7 @@
 # steadyws — see README.md. Targets stay thin; logic lives in scripts.
 GO ?= go
 
-.PHONY: test test-race test-browser test-js test-types chromium vet demo wasm bench
+.PHONY: test test-race test-browser test-js test-types test-demo chromium vet demo wasm bench
 
 # The JS-facing wasm leaves out the typed Go JSON API (sdk.Send, Request, ...),
 # which page scripts never call, so that encoding/json stays out of it, and is
@@ -11,15 +11,24 @@ WASM_TAGS := steadyws_nojson
 
 ## test: every test — vet for both builds, native with the race detector, the
 ## sdk suite and the JavaScript API in headless Chromium.
-test: vet test-race test-browser test-js test-types
+test: vet test-race test-browser test-js test-types test-demo
+
+## demo: build dist/ and start the demo chat on http://127.0.0.1:8001 (STEADYWS_DEMO_ADDR or -addr to move it).
+demo: wasm
+	$(GO) -C demo run ./server -dist ../dist
 
 vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./sdk/... ./wasm/...
 	cd js && $(GO) vet ./...
+	$(GO) -C demo vet ./...
 
 test-race:
 	$(GO) test -race -count=1 ./...
+
+## test-demo: the demo server, terminal client, and the page end to end in Chromium.
+test-demo: chromium wasm
+	$(GO) -C demo test -race -count=1 -timeout 5m ./...
 
 ## test-types: steadyws.d.ts type-checks a typed protocol (TypeScript from npm).
 test-types:

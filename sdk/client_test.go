@@ -800,3 +800,23 @@ func TestHandlerPanicReported(t *testing.T) {
 		t.Fatal("a panicking handler broke the client")
 	}
 }
+
+func TestOnOpenRegisteredLateStillRuns(t *testing.T) {
+	srv := newServer(t)
+	c := dial(t, srv.URL(), fast()) // already open
+	ran := make(chan struct{}, 1)
+	c.OnOpen(func(ctx context.Context) {
+		if err := sdk.Send(ctx, c, "join", echoMsg{N: 1}); err != nil {
+			t.Error(err)
+		}
+		ran <- struct{}{}
+	})
+	select {
+	case <-ran:
+	case <-time.After(3 * time.Second):
+		t.Fatal("OnOpen registered on an open client never ran")
+	}
+	if _, err := srv.WaitReceived(ctxFor(t, 3*time.Second), 1); err != nil {
+		t.Fatal(err)
+	}
+}

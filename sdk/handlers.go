@@ -69,9 +69,21 @@ func on[F any](c *Client, l *listeners[F], fn F) func() {
 // OnOpen registers fn to run each time a connection opens, before the
 // queued messages are flushed. Messages sent with the ctx it receives go
 // out at once, ahead of the queue (an authentication message, say); other
-// sends made meanwhile are queued behind it. The returned func removes fn.
+// sends made meanwhile are queued behind it. Registered while a connection
+// is already open, fn also runs at once for that connection, so a handler
+// added just after New cannot miss the first open. The returned func
+// removes fn.
 func (c *Client) OnOpen(fn func(ctx context.Context)) (remove func()) {
-	return on(c, &c.reg.open, fn)
+	remove = on(c, &c.reg.open, fn)
+	c.mu.Lock()
+	l := c.link
+	late := l != nil && l.openRan
+	c.mu.Unlock()
+	if late {
+		ctx := context.WithValue(l.ctx, openKey{}, l)
+		c.emit(l.lf, "open", func() { fn(ctx) })
+	}
+	return remove
 }
 
 // OnClose registers fn to run each time a connection ends or an attempt

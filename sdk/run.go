@@ -22,8 +22,11 @@ type link struct {
 	// congested (guarded by c.mu) holds sends in the queue while the
 	// browser's buffer for this socket is past its high-water mark.
 	congested bool
-	lastRecv  atomic.Int64 // c.now() of the last inbound frame
-	pingAt    atomic.Int64 // c.now() of the outstanding ping, 0 if none
+	// openRan (guarded by c.mu) is set once the OnOpen handlers registered
+	// so far have been scheduled for this link.
+	openRan  bool
+	lastRecv atomic.Int64 // c.now() of the last inbound frame
+	pingAt   atomic.Int64 // c.now() of the outstanding ping, 0 if none
 }
 
 func (l *link) frame(typ MessageType, data []byte) { l.c.receive(l, typ, data) }
@@ -289,6 +292,7 @@ const closeWait = time.Second
 func (c *Client) runOpenHandlers(lf *life, l *link) bool {
 	c.mu.Lock()
 	hs := c.reg.open.list
+	l.openRan = true
 	c.mu.Unlock()
 	if len(hs) == 0 {
 		return true
