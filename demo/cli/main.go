@@ -97,7 +97,8 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 	p := &printer{w: out}
 
 	// sdk.New starts connecting at once: hold the first dial until every
-	// handler is registered, so the first OnOpen is not missed.
+	// handler is registered, so that the server's whoami, which follows the
+	// join, never arrives before its handler.
 	ready := make(chan struct{})
 	c := sdk.New(*url, &sdk.Options{
 		// Short, so that "go silent" on the page is noticed in seconds.
