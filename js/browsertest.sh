@@ -5,6 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 gocache=$(go env GOCACHE); gomodcache=$(go env GOMODCACHE); goroot=$(go env GOROOT)
+goproxy=$(go env GOPROXY); gosumdb=$(go env GOSUMDB)
 # The tool must be resolved without GOOS=js in the environment.
 wbt=$(cd js && go tool -n wasmbrowsertest)
 bin=$(mktemp -d)
@@ -19,6 +20,7 @@ factory=$(printf '%s' "$urls" | sed -n 's/.*"factory":"\([^"]*\)".*/\1/p')
 # Go 1.26's wasm_exec.js refuses more than about 8 KiB of argv + environment,
 # and wasmbrowsertest forwards all of it: run with only what is needed.
 env -i PATH="$goroot/bin:/usr/bin:/bin" HOME="$HOME" GOCACHE="$gocache" GOMODCACHE="$gomodcache" \
+	GOPROXY="$goproxy" GOSUMDB="$gosumdb" \
 	GOFLAGS=-mod=mod GOOS=js GOARCH=wasm STEADYWS_FACTORY="$factory" \
 	go test -exec "$wbt" -count=1 "$@" ./sdk/... 2>&1 | grep -v 'unknown IPAddressSpace value'
 exit "${PIPESTATUS[0]}"

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"bytes"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -133,25 +134,28 @@ func (s *scanner) rawString() (string, bool) {
 	return string(s.b[start : s.i-1]), true
 }
 
-// skipString moves past a string starting at s.i.
+// skipString moves past a string starting at s.i. Runs without escapes
+// are skipped with bytes.IndexByte, so a large data string costs little.
+// Raw control characters are left for the data's decoder to refuse.
 func (s *scanner) skipString() bool {
 	if !s.eat('"') {
 		return false
 	}
-	for s.i < len(s.b) {
-		switch c := s.b[s.i]; {
-		case c == '"':
-			s.i++
-			return true
-		case c == '\\':
-			s.i += 2
-		case c < 0x20:
+	for {
+		q := bytes.IndexByte(s.b[s.i:], '"')
+		if q < 0 {
 			return false
-		default:
-			s.i++
+		}
+		e := bytes.IndexByte(s.b[s.i:s.i+q], '\\')
+		if e < 0 {
+			s.i += q + 1
+			return true
+		}
+		s.i += e + 2 // the backslash and the character it escapes
+		if s.i > len(s.b) {
+			return false
 		}
 	}
-	return false
 }
 
 // stringValue returns a string's unescaped contents.

@@ -70,18 +70,25 @@ func on[F any](c *Client, l *listeners[F], fn F) func() {
 // queued messages are flushed. Messages sent with the ctx it receives go
 // out at once, ahead of the queue (an authentication message, say); other
 // sends made meanwhile are queued behind it. Registered while a connection
-// is already open, fn also runs at once for that connection, so a handler
-// added just after New cannot miss the first open. The returned func
-// removes fn.
+// is already open, fn also runs at once for that connection, and sends
+// made after OnOpen returns wait in the queue until it has run, so a
+// handler added just after New still goes first. The returned func removes
+// fn.
 func (c *Client) OnOpen(fn func(ctx context.Context)) (remove func()) {
 	remove = on(c, &c.reg.open, fn)
 	c.mu.Lock()
 	l := c.link
 	late := l != nil && l.openRan
+	if late {
+		c.flushing = true // hold sends until fn has run, then flush
+	}
 	c.mu.Unlock()
 	if late {
 		ctx := context.WithValue(l.ctx, openKey{}, l)
-		c.emit(l.lf, "open", func() { fn(ctx) })
+		c.emit(l.lf, "open", func() {
+			defer signal(l.drained) // the supervisor flushes what was held
+			fn(ctx)
+		})
 	}
 	return remove
 }
