@@ -53,3 +53,8 @@ wasm:
 	cp js/steadyws.mjs js/steadyws.d.ts dist/
 	cp js/steadyws.d.ts dist/steadyws.d.mts  # what TypeScript looks for next to a .mjs
 	@js/sizes.sh dist/steadyws.wasm
+
+## bench: every client × workload side by side in one run, one table (ratios to
+## plain JS and to raw coder/websocket) and the wasm sizes; JSON in dist/bench/.
+bench: chromium wasm
+	$(GO) -C js run ./bench $(BENCHFLAGS)

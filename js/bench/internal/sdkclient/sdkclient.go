@@ -1,0 +1,201 @@
+// Package sdkclient runs the bench workloads the way a user of steadyws's
+// typed Go API would write them: sdk.Request for round trips, one goroutine
+// per request when pipelining, sdk.Send and sdk.Handle for events. The
+// native harness runs it as client F, the wasm program in ../../wasmgo as
+// client C.
+package sdkclient
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/steadyws/steadyws/js/bench/internal/workload"
+	"github.com/steadyws/steadyws/sdk"
+)
+
+// Run runs p and never panics or hangs past ctx.
+func Run(ctx context.Context, p workload.Params) workload.Result {
+	switch p.Workload {
+	case workload.RTT, workload.Bulk:
+		return sequential(ctx, p)
+	case workload.Pipelined:
+		return pipelined(ctx, p)
+	case workload.Reconnect:
+		return reconnect(ctx, p)
+	}
+	return workload.Fail(workload.Result{GC: -1}, workload.ErrUnknown)
+}
+
+func dial(ctx context.Context, p workload.Params) (*sdk.Client, error) {
+	return sdk.Dial(ctx, p.URL, &sdk.Options{
+		// Every request in a pipelined run is in flight at once; give the
+		// last ones the whole run instead of the default 10 s.
+		RequestTimeout: time.Duration(p.TimeoutMs) * time.Millisecond,
+	})
+}
+
+func sequential(ctx context.Context, p workload.Params) workload.Result {
+	r := workload.Result{GC: -1}
+	c, err := dial(ctx, p)
+	if err != nil {
+		return workload.Fail(r, err)
+	}
+	defer c.Close()
+	pad := workload.PadString(p.Pad)
+	var seq int64
+	roundTrip := func() error {
+		seq++
+		out, err := sdk.Request[workload.Data](ctx, c, "echo", workload.Data{Seq: seq, Pad: pad})
+		if err != nil {
+			return err
+		}
+		return workload.Check(out, seq, pad)
+	}
+	for range p.Warmup {
+		if err := roundTrip(); err != nil {
+			return workload.Fail(r, err)
+		}
+	}
+	r.LatUs = make([]float64, 0, p.N)
+	var t workload.Timer
+	t.Start()
+	for range p.N {
+		t0 := time.Now()
+		if err := roundTrip(); err != nil {
+			return workload.Fail(r, err)
+		}
+		r.LatUs = append(r.LatUs, workload.Us(time.Since(t0)))
+		r.N++
+	}
+	t.Stop(&r)
+	return r
+}
+
+func pipelined(ctx context.Context, p workload.Params) workload.Result {
+	r := workload.Result{GC: -1}
+	c, err := dial(ctx, p)
+	if err != nil {
+		return workload.Fail(r, err)
+	}
+	defer c.Close()
+	pad := workload.PadString(p.Pad)
+	for i := range p.Warmup {
+		seq := int64(-1 - i)
+		out, err := sdk.Request[workload.Data](ctx, c, "echo", workload.Data{Seq: seq, Pad: pad})
+		if err == nil {
+			err = workload.Check(out, seq, pad)
+		}
+		if err != nil {
+			return workload.Fail(r, err)
+		}
+	}
+	lat := make([]float64, p.N)
+	var (
+		wg       sync.WaitGroup
+		ok       atomic.Int64
+		firstErr atomic.Pointer[error]
+	)
+	var t workload.Timer
+	t.Start()
+	for i := range p.N {
+		wg.Go(func() {
+			seq := int64(i + 1)
+			t0 := time.Now()
+			out, err := sdk.Request[workload.Data](ctx, c, "echo", workload.Data{Seq: seq, Pad: pad})
+			if err == nil {
+				err = workload.Check(out, seq, pad)
+			}
+			if err != nil {
+				firstErr.CompareAndSwap(nil, &err)
+				return
+			}
+			lat[i] = workload.Us(time.Since(t0))
+			ok.Add(1)
+		})
+	}
+	wg.Wait()
+	t.Stop(&r)
+	if e := firstErr.Load(); e != nil {
+		return workload.Fail(r, *e)
+	}
+	r.N = int(ok.Load())
+	r.LatUs = lat
+	return r
+}
+
+// reconnect keeps one client connected to the outage server. Whenever an
+// open connection is lost it queues a mark event; the server timestamps the
+// mark's arrival and echoes it back. The run ends when p.N marks have come
+// back.
+func reconnect(ctx context.Context, p workload.Params) workload.Result {
+	r := workload.Result{GC: -1}
+	backoff := time.Duration(p.BackoffMs) * time.Millisecond
+	c := sdk.New(p.URL, &sdk.Options{
+		Backoff: sdk.Backoff{Initial: backoff, Max: backoff, Factor: 1, Jitter: -1},
+	})
+	defer c.Close()
+
+	var (
+		mu        sync.Mutex
+		wasOpen   bool
+		k         int
+		due       time.Duration
+		sendErrs  []error
+		notQueued int
+	)
+	marks := make(chan int, p.N+1)
+	sdk.Handle(c, "mark", func(_ context.Context, m workload.Mark) { marks <- m.K })
+	c.OnOpen(func(context.Context) {
+		mu.Lock()
+		wasOpen = true
+		mu.Unlock()
+	})
+	c.OnClose(func(ci sdk.CloseInfo) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !ci.WillReconnect {
+			return
+		}
+		due = ci.Delay // the latest wait announced before the server returned
+		if !wasOpen {
+			return
+		}
+		wasOpen = false
+		k++
+		if err := sdk.Send(ctx, c, "mark", workload.Mark{K: k}); err != nil {
+			sendErrs = append(sendErrs, err)
+		} else if c.Stats().Queued == 0 {
+			notQueued++
+		}
+	})
+
+	var t workload.Timer
+	t.Start()
+	for r.N < p.N {
+		select {
+		case got := <-marks:
+			mu.Lock()
+			want, d := k, due
+			errs := errors.Join(sendErrs...)
+			mu.Unlock()
+			if errs != nil {
+				return workload.Fail(r, errs)
+			}
+			if got != want {
+				return workload.Fail(r, errors.New("mark out of order"))
+			}
+			r.DueMs = append(r.DueMs, float64(d)/float64(time.Millisecond))
+			r.N++
+		case <-ctx.Done():
+			return workload.Fail(r, ctx.Err())
+		}
+	}
+	t.Stop(&r)
+	mu.Lock()
+	r.NotQueued = notQueued
+	mu.Unlock()
+	return r
+}

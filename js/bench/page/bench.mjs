@@ -1,0 +1,262 @@
+// The bench page's side of the harness. The Go program drives it through
+// the DevTools protocol: bench.load(client) once per tab, then
+// bench.run(client, params) for each run; every call resolves with a plain
+// object (never rejects), with an err field when something went wrong.
+//
+//   A  plain WebSocket + JSON.parse, written as a careful user would
+//   B  steadyws through its JavaScript API (dist/steadyws.mjs)
+//   C  steadyws's typed Go API compiled to wasm (bench/c.wasm)
+//   D  coder/websocket's wasm port + wsjson (bench/d.wasm)
+//
+// Params and results have the shape of workload.Params and workload.Result
+// in internal/workload.
+
+const now = () => performance.now();
+const us = (ms) => ms * 1000;
+
+function padString(n) {
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  return letters.repeat(Math.floor(n / letters.length) + 1).slice(0, n);
+}
+
+function check(data, seq, pad) {
+  if (!data || data.seq !== seq || typeof data.pad !== "string" || data.pad.length !== pad.length) {
+    throw new Error(`reply mismatch: got ${JSON.stringify(data)?.slice(0, 80)}, want seq ${seq}`);
+  }
+}
+
+function withTimeout(p, ms, what) {
+  let timer;
+  const t = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+// ---- A: plain WebSocket ----------------------------------------------------
+
+function openSocket(url) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.onopen = () => resolve(ws);
+    ws.onerror = () => reject(new Error(`cannot connect to ${url}`));
+  });
+}
+
+// plain keeps one socket and resolves the reply to each request by id, as
+// a page without a library would.
+async function plainRun(p) {
+  const ws = await openSocket(p.url);
+  const pad = padString(p.pad);
+  let nextID = 0;
+  const waiting = new Map();
+  ws.onmessage = (e) => {
+    const m = JSON.parse(e.data);
+    const w = waiting.get(m.re);
+    if (!w) throw new Error(`unexpected reply ${String(e.data).slice(0, 80)}`);
+    waiting.delete(m.re);
+    w(m);
+  };
+  ws.onclose = () => {
+    for (const w of waiting.values()) w(null);
+    waiting.clear();
+  };
+  const request = (seq) => {
+    const id = ++nextID;
+    return new Promise((resolve, reject) => {
+      waiting.set(id, (m) => (m ? resolve(m) : reject(new Error("connection closed"))));
+      ws.send(JSON.stringify({ type: "echo", id, data: { seq, pad } }));
+    }).then((m) => {
+      if (m.re !== id) throw new Error(`reply to ${m.re}, want ${id}`);
+      check(m.data, seq, pad);
+    });
+  };
+  try {
+    return await measure(p, request);
+  } finally {
+    ws.onclose = null;
+    ws.close();
+  }
+}
+
+// ---- B: steadyws JavaScript API -------------------------------------------
+
+let steadyws = null;
+
+async function loadSteadyws() {
+  const mod = await import("/dist/steadyws.mjs");
+  steadyws = await mod.load({ wasmURL: "/dist/steadyws.wasm" });
+}
+
+function goGC() {
+  const s = steadyws.goStats?.();
+  return s && typeof s.numGC === "number" ? s.numGC : null;
+}
+
+function whenOpen(client, ms) {
+  if (client.state === "open") return Promise.resolve();
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      client.addEventListener("open", () => resolve());
+      client.addEventListener("close", (e) => {
+        const info = e.detail ?? e;
+        if (!info.willReconnect) reject(new Error(`closed: ${info.code} ${info.reason}`));
+      });
+    }),
+    ms,
+    "connect",
+  );
+}
+
+async function steadywsRun(p) {
+  if (p.workload === "reconnect") return steadywsReconnect(p);
+  const client = steadyws.connect(p.url, { requestTimeoutMs: p.timeoutMs });
+  try {
+    await whenOpen(client, p.timeoutMs);
+    const pad = padString(p.pad);
+    const request = (seq) => client.request("echo", { seq, pad }).then((d) => check(d, seq, pad));
+    return await measure(p, request, goGC);
+  } finally {
+    client.close();
+  }
+}
+
+// steadywsReconnect mirrors sdkclient's reconnect: queue a mark whenever an
+// open connection is lost; the server times its arrival and echoes it.
+function steadywsReconnect(p) {
+  const client = steadyws.connect(p.url, {
+    backoff: { initialMs: p.backoffMs, maxMs: p.backoffMs, factor: 1, jitter: 0 },
+  });
+  let wasOpen = false;
+  let k = 0;
+  let due = NaN;
+  const r = { n: 0, seconds: 0, gc: -1, dueMs: [], notQueued: 0 };
+  const t0 = now();
+  const done = new Promise((resolve, reject) => {
+    client.addEventListener("open", () => {
+      wasOpen = true;
+    });
+    client.addEventListener("close", (e) => {
+      const info = e.detail ?? e;
+      if (!info.willReconnect) {
+        reject(new Error(`stopped: ${info.code} ${info.reason}`));
+        return;
+      }
+      due = info.delayMs;
+      if (!wasOpen) return;
+      wasOpen = false;
+      k++;
+      try {
+        if (client.send("mark", { k })) r.notQueued++;
+      } catch (err) {
+        reject(err);
+      }
+    });
+    client.on("mark", (d) => {
+      if (!d || d.k !== k) {
+        reject(new Error(`mark ${d?.k} out of order, want ${k}`));
+        return;
+      }
+      r.dueMs.push(due);
+      if (++r.n === p.n) resolve();
+    });
+  });
+  return withTimeout(done, p.timeoutMs, "reconnect")
+    .then(() => {
+      r.seconds = (now() - t0) / 1000;
+      return r;
+    })
+    .finally(() => client.close());
+}
+
+// ---- shared by A and B ----------------------------------------------------
+
+// measure runs the warm-up and then the timed part of an rtt, bulk or
+// pipelined workload; request(seq) must send one request and resolve once
+// its reply has been decoded and checked.
+async function measure(p, request, gcCount = () => null) {
+  let seq = 0;
+  for (let i = 0; i < p.warmup; i++) await request(++seq);
+  const lat = new Array(p.n);
+  const gc0 = gcCount();
+  const t0 = now();
+  if (p.workload === "pipelined") {
+    const all = new Array(p.n);
+    for (let i = 0; i < p.n; i++) {
+      const s = now();
+      all[i] = request(++seq).then(() => {
+        lat[i] = us(now() - s);
+      });
+    }
+    await Promise.all(all);
+  } else {
+    for (let i = 0; i < p.n; i++) {
+      const s = now();
+      await request(++seq);
+      lat[i] = us(now() - s);
+    }
+  }
+  const seconds = (now() - t0) / 1000;
+  const gc1 = gcCount();
+  return { n: p.n, seconds, latUs: lat, gc: gc0 === null || gc1 === null ? -1 : gc1 - gc0 };
+}
+
+// ---- C and D: Go programs compiled to wasm --------------------------------
+
+async function loadGo(url) {
+  const go = new Go();
+  const { instance } = await WebAssembly.instantiateStreaming(fetch(url), go.importObject);
+  go.run(instance); // runs main until it blocks, after setting benchGo
+  if (!globalThis.benchGo) throw new Error(`${url} did not register benchGo`);
+}
+
+async function goRun(p) {
+  return JSON.parse(await globalThis.benchGo.run(JSON.stringify(p)));
+}
+
+// ---- the harness's entry points -------------------------------------------
+
+const clients = {
+  A: { load: async () => {}, run: plainRun },
+  B: { load: loadSteadyws, run: steadywsRun },
+  C: { load: () => loadGo("/bench/c.wasm"), run: goRun },
+  D: { load: () => loadGo("/bench/d.wasm"), run: goRun },
+};
+
+function errorResult(err) {
+  return { n: 0, seconds: 0, gc: -1, err: String(err?.message ?? err) };
+}
+
+globalThis.bench = {
+  // timerStep returns the smallest step of performance.now() seen in 50 ms,
+  // in microseconds, and whether the page is cross-origin isolated.
+  timerStep() {
+    let step = Infinity;
+    let last = now();
+    const end = last + 50;
+    for (;;) {
+      const t = now();
+      if (t !== last) {
+        step = Math.min(step, t - last);
+        last = t;
+      }
+      if (t > end) break;
+    }
+    return { stepUs: us(step), isolated: self.crossOriginIsolated };
+  },
+  async load(id) {
+    try {
+      await clients[id].load();
+      return {};
+    } catch (err) {
+      return errorResult(err);
+    }
+  },
+  async run(id, p) {
+    try {
+      return await withTimeout(clients[id].run(p), p.timeoutMs + 1000, `${id} ${p.workload}`);
+    } catch (err) {
+      return errorResult(err);
+    }
+  },
+};
