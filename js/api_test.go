@@ -229,7 +229,8 @@ func TestCloseDuringBackoffStopsForGood(t *testing.T) {
 		Delay    float64
 	}
 	run(t, ctx, s, `
-		const c = steadyws.connect(WS, { backoff: { initialMs: 30000, jitter: -1 }, heartbeat: { intervalMs: -1 } });
+		// jitter: 0 means none: the delay is exactly initialMs.
+		const c = steadyws.connect(WS, { backoff: { initialMs: 30000, jitter: 0 }, heartbeat: { intervalMs: -1 } });
 		await opened(c);
 		let delay = 0;
 		c.addEventListener("reconnecting", (e) => { delay = e.delayMs; });

@@ -166,7 +166,7 @@ function makeAPI(core, X, go) {
         const id = ++this.#nextId;
         const s = envelope(type, "id", id, data);
         const r = ref();
-        const p = { resolve, reject, signal, onAbort: null, timer: 0 };
+        const p = { resolve, reject, signal, onAbort: null, deadline: 0, what: "" };
         this.#pending.set(id, p);
         const sock = X.steadyws_request(this.#cid, r, s.length, id);
         if (sock > 0) shim.sendStr(sock, s);
@@ -174,10 +174,9 @@ function makeAPI(core, X, go) {
         else { this.#pending.delete(id); reject(this.#sendError(sock)); return; }
         const ms = timeoutMs > 0 ? timeoutMs : this.#requestTimeoutMs;
         if (ms > 0) {
-          p.timer = setTimeout(() => {
-            X.steadyws_cancel(this.#cid, id);
-            this.#settle(id)?.reject(failure("timeout", "steadyws: request \"" + type + "\" timed out after " + ms + " ms"));
-          }, ms);
+          p.deadline = performance.now() + ms;
+          p.what = "steadyws: request \"" + type + "\" timed out after " + ms + " ms";
+          this.#armSweep(p.deadline);
         }
         if (signal) {
           p.onAbort = () => {
@@ -194,8 +193,36 @@ function makeAPI(core, X, go) {
       if (!p) return null;
       this.#pending.delete(id);
       if (p.onAbort) p.signal.removeEventListener("abort", p.onAbort);
-      if (p.timer) clearTimeout(p.timer);
       return p;
+    }
+
+    // One timer serves every request timeout: a timer per request cost
+    // about 6% of the pipelined benchmark. It is armed for the earliest
+    // deadline known when it was set, and re-armed after each sweep.
+    #sweepAt = Infinity;
+    #sweepTimer = 0;
+
+    #armSweep(deadline) {
+      if (deadline >= this.#sweepAt) return;
+      clearTimeout(this.#sweepTimer);
+      this.#sweepAt = deadline;
+      this.#sweepTimer = setTimeout(() => this.#sweep(), Math.max(0, deadline - performance.now()));
+    }
+
+    #sweep() {
+      this.#sweepAt = Infinity;
+      const now = performance.now();
+      let next = Infinity;
+      for (const [id, p] of this.#pending) {
+        if (p.deadline === 0) continue;
+        if (p.deadline <= now) {
+          X.steadyws_cancel(this.#cid, id);
+          this.#settle(id).reject(failure("timeout", p.what));
+        } else if (p.deadline < next) {
+          next = p.deadline;
+        }
+      }
+      if (next !== Infinity) this.#armSweep(next);
     }
 
     reconnect() { core.reconnect(this.#cid); }

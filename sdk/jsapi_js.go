@@ -417,7 +417,13 @@ func jsOptions(v js.Value, o *Options) error {
 				"initialMs":    r.ms(&o.Backoff.Initial),
 				"maxMs":        r.ms(&o.Backoff.Max),
 				"factor":       r.float(&o.Backoff.Factor),
-				"jitter":       r.float(&o.Backoff.Jitter),
+				"jitter": func(k string, v js.Value) {
+					// In JavaScript an explicit 0 means no jitter; in Go's
+					// Options zero means "default" and negative means none.
+					if r.float(&o.Backoff.Jitter)(k, v); o.Backoff.Jitter == 0 && r.err == nil {
+						o.Backoff.Jitter = -1
+					}
+				},
 				"resetAfterMs": r.ms(&o.Backoff.ResetAfter),
 			})
 		},
