@@ -34,6 +34,10 @@ var browser struct {
 	buf   []byte // where the shim copies messages (or their heads) for Go
 }
 
+// The shim is installed while the program starts, so that it finds the
+// wasm exports a loader leaves for it before go.run (see shim.js).
+func init() { shimValue() }
+
 func shimValue() js.Value {
 	browser.once.Do(func() {
 		browser.socks = make(map[int32]*browserConn)
