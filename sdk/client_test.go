@@ -820,3 +820,15 @@ func TestOnOpenRegisteredLateStillRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestBadURLStopsClient(t *testing.T) {
+	c := sdk.New("ftp://127.0.0.1:1/ws", fast())
+	select {
+	case <-c.Done():
+	case <-time.After(3 * time.Second):
+		t.Fatal("a URL that cannot work kept the client retrying")
+	}
+	if c.Err() == nil || !contains(c.Err().Error(), "bad URL") {
+		t.Fatalf("Err = %v", c.Err())
+	}
+}

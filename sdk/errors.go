@@ -29,9 +29,6 @@ var (
 	// context deadline or Options.RequestTimeout. It wraps
 	// context.DeadlineExceeded.
 	ErrRequestTimeout = errors.New("steadyws: request timed out")
-	// ErrNotImplemented is returned by a transport that does not exist yet
-	// on this platform.
-	ErrNotImplemented = errors.New("steadyws: not implemented on this platform")
 )
 
 // CloseError is a close frame received from the server.

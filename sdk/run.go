@@ -90,7 +90,7 @@ func (c *Client) run(lf *life) {
 
 // decide applies the reconnect policy; a non-nil result stops the client.
 func (c *Client) decide(info CloseInfo, failures int) error {
-	if _, bad := info.Err.(*badURLError); bad || info.Err == ErrNotImplemented {
+	if _, bad := info.Err.(*badURLError); bad {
 		return info.Err
 	}
 	if n := c.opts.MaxRetries; n > 0 && failures >= n {
@@ -139,7 +139,7 @@ func (c *Client) connect(lf *life) (*link, error) {
 	conn, err := c.dial(ctx, url, &c.opts, l)
 	if err != nil {
 		l.cancel()
-		if timedOut() && err != ErrNotImplemented {
+		if timedOut() {
 			err = &timeoutDialError{c.opts.ConnectTimeout, err}
 		}
 		return nil, err

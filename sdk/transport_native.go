@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
@@ -42,7 +44,13 @@ type nativeConn struct {
 	done      chan struct{} // closed when the read loop has ended
 }
 
-func dialNative(ctx context.Context, url string, o *Options, s sink) (conn, error) {
+func dialNative(ctx context.Context, rawURL string, o *Options, s sink) (conn, error) {
+	// A URL that cannot work stops the client instead of retrying forever.
+	if u, err := url.Parse(rawURL); err != nil {
+		return nil, &badURLError{err}
+	} else if u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https" {
+		return nil, &badURLError{errors.New("scheme " + strconv.Quote(u.Scheme) + " is not ws or wss")}
+	}
 	opts := &websocket.DialOptions{
 		HTTPHeader:   http.Header(o.Header),
 		Subprotocols: o.Protocols,
@@ -50,7 +58,7 @@ func dialNative(ctx context.Context, url string, o *Options, s sink) (conn, erro
 	if hc, ok := o.nativeHTTPClient.(*http.Client); ok && hc != nil {
 		opts.HTTPClient = hc
 	}
-	ws, resp, err := websocket.Dial(ctx, url, opts)
+	ws, resp, err := websocket.Dial(ctx, rawURL, opts)
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols && resp.StatusCode != 0 {
 			return nil, &HandshakeError{Status: resp.StatusCode}
