@@ -414,9 +414,9 @@ func jsOptions(v js.Value, o *Options) error {
 		"connectTimeoutMs": r.ms(&o.ConnectTimeout),
 		"backoff": func(k string, v js.Value) {
 			r.object(k, v, map[string]func(string, js.Value){
-				"initialMs":    r.ms(&o.Backoff.Initial),
-				"maxMs":        r.ms(&o.Backoff.Max),
-				"factor":       r.float(&o.Backoff.Factor),
+				"initialMs": r.ms(&o.Backoff.Initial),
+				"maxMs":     r.ms(&o.Backoff.Max),
+				"factor":    r.float(&o.Backoff.Factor),
 				"jitter": func(k string, v js.Value) {
 					// In JavaScript an explicit 0 means no jitter; in Go's
 					// Options zero means "default" and negative means none.
