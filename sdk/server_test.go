@@ -26,3 +26,5 @@ func newServer(t *testing.T) *testserver.Server {
 const handshakeStatusVisible = true
 
 var leakOptions []goleak.Option
+
+func startBenchServer() (*testserver.Server, error) { return testserver.Start() }
