@@ -227,6 +227,7 @@ func TestCloseDuringBackoffStopsForGood(t *testing.T) {
 		State    string
 		Attempts int
 		Delay    float64
+		Restart  string
 	}
 	run(t, ctx, s, `
 		// jitter: 0 means none: the delay is exactly initialMs.
@@ -243,8 +244,14 @@ func TestCloseDuringBackoffStopsForGood(t *testing.T) {
 		const after = (await ctl(CTL + "/stats")).attempts;
 		let threw = false;
 		try { c.send("x", 1); } catch (e) { threw = e.code === "closed"; }
-		return { State: c.state + (threw ? "" : " (send did not throw)"), Attempts: after - before, Delay: delay };`, &got)
-	if got.State != "closed" || got.Attempts != 0 || got.Delay != 30000 {
+		const state = c.state;
+		const states = [];
+		c.addEventListener("statechange", (e) => states.push(e.state));
+		c.reconnect();                                     // a closed client starts again
+		await until("reopen", () => c.state === "open");
+		c.close();
+		return { State: state + (threw ? "" : " (send did not throw)"), Attempts: after - before, Delay: delay, Restart: states.join(",") };`, &got)
+	if got.State != "closed" || got.Attempts != 0 || got.Delay != 30000 || got.Restart != "connecting,open,closed" {
 		t.Fatalf("after close during a 30 s backoff: %+v", got)
 	}
 }

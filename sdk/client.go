@@ -183,8 +183,12 @@ func (c *Client) State() State {
 func (c *Client) Reconnect() {
 	c.mu.Lock()
 	if c.life == nil {
-		c.startLocked()
+		c.startLocked() // state Closed → Connecting
+		lf, hs := c.life, c.reg.state.list
 		c.mu.Unlock()
+		for _, h := range hs {
+			c.emit(lf, "statechange", func() { h.fn(Connecting) })
+		}
 		return
 	}
 	c.mu.Unlock()

@@ -372,11 +372,16 @@ func TestMaxRetries(t *testing.T) {
 	if n := len(srv.Attempts()); n != 3 {
 		t.Fatalf("%d attempts, want 3", n)
 	}
-	// A stopped client starts again with Reconnect.
+	// A stopped client starts again with Reconnect, and says so.
+	r := record(c)
 	srv.RejectHandshake(0)
 	c.Reconnect()
 	defer c.Close()
 	eventually(t, 3*time.Second, "open after Reconnect", func() bool { return c.State() == sdk.Open })
+	eventually(t, time.Second, "state events", func() bool { return len(r.stateList()) == 2 })
+	if s := r.stateList(); s[0] != sdk.Connecting || s[1] != sdk.Open {
+		t.Fatalf("states after Reconnect: %v", s)
+	}
 	if c.Err() != nil {
 		t.Fatalf("Err after restart = %v", c.Err())
 	}
