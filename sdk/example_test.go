@@ -132,3 +132,29 @@ func ExampleNew() {
 	fmt.Println(msgs[0].Type, msgs[1].Type)
 	// Output: auth chat
 }
+
+// The README's quick start, kept here so that it always compiles. It needs
+// the demo server (make demo), so it has no Output and does not run.
+func Example() {
+	type Chat struct{ Nick, Text string }
+	type Args struct{ A, B int }
+	type Sum struct{ Sum int }
+	run := func(ctx context.Context) error {
+		c, err := sdk.Dial(ctx, "ws://127.0.0.1:8001/ws", nil) // reconnects by itself from now on
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		sdk.Handle(c, "chat", func(ctx context.Context, m Chat) { fmt.Println(m.Nick, m.Text) })
+		if err := sdk.Send(ctx, c, "chat", Chat{Text: "hi"}); err != nil { // queued while disconnected
+			return err
+		}
+		sum, err := sdk.Request[Sum](ctx, c, "sum", Args{A: 1, B: 2}) // fails fast if the connection drops
+		if err != nil {
+			return err
+		}
+		fmt.Println(sum.Sum)
+		return nil
+	}
+	_ = run
+}
