@@ -22,22 +22,29 @@ const refs = new Map();        // ref -> string held for a queued message
 const clients = new Map();     // client id -> dispatch(action, data) of the JavaScript API
 let goEvent = null;            // js.Func: (sock, kind, a, b, c)
 let goYield = null;            // js.Func doing nothing: lets woken goroutines run
-let bufPtr = 0, bufCap = 0, u8 = null;
+let bufPtr = 0, bufCap = 0, u8 = null, region = null;
 
+// view returns a view of all wasm memory and makes Go's buffer at least
+// need bytes; region views just the buffer. Both are made again when the
+// memory grows (which detaches them) or the buffer moves.
 function view(need) {
   if (need > bufCap) {
     bufPtr = X.steadyws_buf(need);
     bufCap = need;
     u8 = null;
   }
-  if (u8 === null || u8.buffer !== X.mem.buffer) u8 = new Uint8Array(X.mem.buffer);
+  if (u8 === null || u8.buffer !== X.mem.buffer) {
+    u8 = new Uint8Array(X.mem.buffer);
+    region = u8.subarray(bufPtr, bufPtr + bufCap);
+  }
   return u8;
 }
 
-// put writes s (or its first HEAD units) into Go's buffer; returns bytes written.
+// put writes s (or its first HEAD units) into Go's buffer; returns bytes
+// written. A UTF-16 unit takes at most 3 bytes of UTF-8.
 function put(s) {
-  const m = view(s.length * 3);
-  return enc.encodeInto(s, m.subarray(bufPtr, bufPtr + s.length * 3)).written;
+  view(s.length * 3);
+  return enc.encodeInto(s, region).written;
 }
 
 function onMessage(id, s, data) {
