@@ -10,13 +10,8 @@ import (
 // JavaScript message event (browser). Handlers themselves run later, in
 // order, on the handler goroutine.
 func (c *Client) receive(l *link, typ MessageType, data []byte) {
-	now := int64(c.now())
-	l.lastRecv.Store(now)
-	c.msgsIn.Add(1)
-	c.bytesIn.Add(int64(len(data)))
-	if lim := c.opts.ReadLimit; lim >= 0 && int64(len(data)) > lim {
-		c.dropped.Add(1)
-		c.report(l.lf, &LimitError{Size: int64(len(data)), Limit: lim})
+	now, ok := c.arrived(l, len(data))
+	if !ok {
 		return
 	}
 	if typ != MessageText || c.opts.Raw {
@@ -34,15 +29,47 @@ func (c *Client) receive(l *link, typ MessageType, data []byte) {
 	case e.ID == 0 && e.Type == "ping":
 		c.writeFrame(l.ctx, l, bytesFrame(MessageText, pongFrame))
 	case e.ID == 0 && e.Type == "pong":
-		if at := l.pingAt.Swap(0); at != 0 {
-			c.mu.Lock()
-			c.rtt = time.Duration(now - at)
-			c.mu.Unlock()
-		}
+		c.pong(l, now)
 	case e.ID > 0:
 		c.serveRequest(l, e)
 	default:
 		c.dispatchEvent(l, e)
+	}
+}
+
+// arrived records an inbound message of size bytes: it counts as life for
+// the heartbeat and in the stats. A message over the read limit is
+// reported and dropped (ok false).
+func (c *Client) arrived(l *link, size int) (now int64, ok bool) {
+	now = int64(c.now())
+	l.lastRecv.Store(now)
+	c.msgsIn.Add(1)
+	c.bytesIn.Add(int64(size))
+	if lim := c.opts.ReadLimit; lim >= 0 && int64(size) > lim {
+		c.dropped.Add(1)
+		c.report(l.lf, &LimitError{Size: int64(size), Limit: lim})
+		return now, false
+	}
+	return now, true
+}
+
+// pong takes the round-trip time of the outstanding heartbeat ping.
+func (c *Client) pong(l *link, now int64) {
+	if at := l.pingAt.Swap(0); at != 0 {
+		c.mu.Lock()
+		c.rtt = time.Duration(now - at)
+		c.mu.Unlock()
+	}
+}
+
+// unknownType reports a message whose type has no handler (suggesting the
+// closest registered one, from known) and answers a request of that type
+// with an "unknown_type" error reply on the connection it came on.
+func (c *Client) unknownType(l *link, e envelope, known []string) {
+	err := &UnknownTypeError{Type: e.Type, Suggestion: suggest(e.Type, known)}
+	c.report(l.lf, err)
+	if e.ID > 0 {
+		c.writeFrame(l.ctx, l, bytesFrame(MessageText, errorReply(e.Type, e.ID, "unknown_type", err.Error())))
 	}
 }
 
@@ -67,7 +94,7 @@ func (c *Client) dispatchEvent(l *link, e envelope) {
 	}
 	c.mu.Unlock()
 	if len(hs) == 0 {
-		c.report(l.lf, &UnknownTypeError{Type: e.Type, Suggestion: suggest(e.Type, known)})
+		c.unknownType(l, e, known)
 		return
 	}
 	ctx, data := l.lf.ctx, e.Data
@@ -89,9 +116,7 @@ func (c *Client) serveRequest(l *link, e envelope) {
 	}
 	c.mu.Unlock()
 	if !ok {
-		err := &UnknownTypeError{Type: e.Type, Suggestion: suggest(e.Type, known)}
-		c.report(l.lf, err)
-		c.writeFrame(l.ctx, l, bytesFrame(MessageText, errorReply(e.Type, e.ID, "unknown_type", err.Error())))
+		c.unknownType(l, e, known)
 		return
 	}
 	c.emit(l.lf, e.Type, func() {

@@ -1,7 +1,5 @@
 package sdk
 
-import "time"
-
 // Actions route returns to the browser's JavaScript API for one inbound
 // message. They are numbers shared with shim.js and steadyws.mjs.
 const (
@@ -28,13 +26,8 @@ func (c *Client) route(l *link, typ MessageType, head []byte, size int, complete
 			return actFull
 		}
 	}
-	now := int64(c.now())
-	l.lastRecv.Store(now)
-	c.msgsIn.Add(1)
-	c.bytesIn.Add(int64(size))
-	if lim := c.opts.ReadLimit; lim >= 0 && int64(size) > lim {
-		c.dropped.Add(1)
-		c.report(l.lf, &LimitError{Size: int64(size), Limit: lim})
+	now, ok := c.arrived(l, size)
+	if !ok {
 		return actNone
 	}
 	if typ != MessageText || c.opts.Raw {
@@ -46,47 +39,36 @@ func (c *Client) route(l *link, typ MessageType, head []byte, size int, complete
 	}
 	switch {
 	case e.Re > 0:
-		c.mu.Lock()
-		p := c.pending[e.Re]
-		delete(c.pending, e.Re)
-		c.mu.Unlock()
-		if p == nil {
+		// Go only correlates: JavaScript holds the promise and resolves it.
+		if c.takePending(e.Re) == nil {
 			return actNone
 		}
 		return actReply
 	case e.ID == 0 && e.Type == "ping":
 		return actPong
 	case e.ID == 0 && e.Type == "pong":
-		if at := l.pingAt.Swap(0); at != 0 {
-			c.mu.Lock()
-			c.rtt = time.Duration(now - at)
-			c.mu.Unlock()
-		}
+		c.pong(l, now)
 		return actNone
 	}
 	c.mu.Lock()
-	var ok bool
+	var handled bool
 	if e.ID > 0 {
-		_, ok = c.reg.requests[e.Type]
+		_, handled = c.reg.requests[e.Type]
 	} else if ls := c.reg.events[e.Type]; ls != nil {
-		ok = len(ls.list) > 0
+		handled = len(ls.list) > 0
 	}
 	var known []string
-	if !ok {
+	if !handled {
 		known = c.knownTypesLocked()
 	}
 	c.mu.Unlock()
 	switch {
-	case ok && e.ID > 0:
+	case handled && e.ID > 0:
 		return actRequest
-	case ok:
+	case handled:
 		return actEvent
 	}
-	uerr := &UnknownTypeError{Type: e.Type, Suggestion: suggest(e.Type, known)}
-	c.report(l.lf, uerr)
-	if e.ID > 0 {
-		c.writeFrame(l.ctx, l, bytesFrame(MessageText, errorReply(e.Type, e.ID, "unknown_type", uerr.Error())))
-	}
+	c.unknownType(l, e, known)
 	return actNone
 }
 

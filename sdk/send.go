@@ -223,10 +223,7 @@ func (c *Client) release(f frame) {
 // settle delivers a reply to the request it answers. A reply nobody waits
 // for any more (the request timed out) is ignored.
 func (c *Client) settle(e envelope) {
-	c.mu.Lock()
-	p := c.pending[e.Re]
-	delete(c.pending, e.Re)
-	c.mu.Unlock()
+	p := c.takePending(e.Re)
 	if p == nil {
 		return
 	}
@@ -235,6 +232,16 @@ func (c *Client) settle(e envelope) {
 		return
 	}
 	p.settle(reply{data: e.Data})
+}
+
+// takePending removes and returns request id, or nil if nobody waits for
+// it any more.
+func (c *Client) takePending(id int64) *pending {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.pending[id]
+	delete(c.pending, id)
+	return p
 }
 
 // decodeRemoteError reads {"code":..,"message":..} with the envelope
