@@ -1,7 +1,7 @@
 # steadyws — see README.md. Targets stay thin; logic lives in scripts.
 GO ?= go
 
-.PHONY: test test-race test-browser test-js test-types test-demo chromium vet demo wasm bench
+.PHONY: test test-race test-browser test-js test-types test-demo test-fuzz chromium vet demo wasm bench chaos soak manyclients
 
 # The JS-facing wasm leaves out the typed Go JSON API (sdk.Send, Request, ...),
 # which page scripts never call, so that encoding/json stays out of it, and is
@@ -11,7 +11,7 @@ WASM_TAGS := steadyws_nojson
 
 ## test: every test — vet for both builds, native with the race detector, the
 ## sdk suite and the JavaScript API in headless Chromium.
-test: vet test-race test-browser test-js test-types test-demo
+test: vet test-race test-fuzz test-browser test-js test-types test-demo
 
 ## demo: build dist/ and start the demo chat on http://127.0.0.1:8001 (STEADYWS_DEMO_ADDR or -addr to move it).
 demo: wasm
@@ -58,3 +58,31 @@ wasm:
 ## plain JS and to raw coder/websocket) and the wasm sizes; JSON in dist/bench/.
 bench: chromium wasm
 	$(GO) -C js run ./bench $(BENCHFLAGS)
+
+## chaos: the chaos tests for longer (CHAOS_DURATION, default 2m), natively through
+## the fault-injecting proxy and with server-side faults; replay a run with
+## CHAOS_FLAGS=-chaos.seed=N. make test runs a few seconds of each, in both builds.
+CHAOS_DURATION ?= 2m
+chaos:
+	$(GO) test -race -count=1 -timeout 30m -v -run TestChaos ./sdk -chaos.duration=$(CHAOS_DURATION) $(CHAOS_FLAGS)
+
+## soak: the 2,000-cycle reconnect soak with its numbers, natively (race
+## detector) and in Chromium; make test runs it too, quietly.
+soak: chromium
+	$(GO) test -race -count=1 -run Soak -v ./sdk/
+	js/browsertest.sh -run Soak -v
+
+## manyclients: 10,000 native clients on loopback: heap and goroutines per
+## client, and how the reconnects spread after the server drops them all
+## (MANYCLIENTSFLAGS="-n 2000 -initial 5s -jitter 1", say).
+manyclients:
+	$(GO) run ./sdk/internal/cmd/manyclients $(MANYCLIENTSFLAGS)
+
+## test-fuzz: each fuzz target briefly (FUZZTIME=3m for a real run); test-race
+## already runs their seed corpora in sdk/testdata/fuzz.
+FUZZTIME ?= 3s
+test-fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzScanEnvelope$$' -fuzztime $(FUZZTIME) ./sdk
+	$(GO) test -run '^$$' -fuzz '^FuzzScanHead$$' -fuzztime $(FUZZTIME) ./sdk
+	$(GO) test -run '^$$' -fuzz '^FuzzRoute$$' -fuzztime $(FUZZTIME) ./sdk
+	$(GO) test -run '^$$' -fuzz '^FuzzJSOptions$$' -fuzztime $(FUZZTIME) ./sdk

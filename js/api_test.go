@@ -384,3 +384,57 @@ func TestPageSignals(t *testing.T) {
 		t.Fatalf("%+v", got)
 	}
 }
+
+// Messages sent to a half-open connection are reported when the heartbeat
+// replaces it: an error event with an UnconfirmedError, its count and
+// types. Messages before a clean close are not.
+func TestUnconfirmedErrorEvent(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var got struct {
+		Name, Message string
+		Count         int
+		Types         []string
+		Stats         map[string]any
+		Echo          float64
+		AfterClose    []string
+	}
+	run(t, ctx, s, `
+		const c = steadyws.connect(WS, { ...fast, heartbeat: { intervalMs: 100, timeoutMs: 200 }, connectTimeoutMs: 300 });
+		const errors = [];
+		c.onerror = (e) => errors.push(e);
+		await opened(c);
+		await sleep(50);   // the queue flushed: sends go out at once
+		await ctl(CTL + "/silent?on=true");
+		for (let i = 0; i < 30; i++) c.send(i % 2 ? "chat" : "move", { i });
+		c.sendRaw("raw:1");
+		c.sendRaw("raw:2");
+		await until("an error event", () => errors.length > 0, 5000);
+		const e = errors[0];
+		await ctl(CTL + "/silent?on=false");
+		const echo = await c.request("echo", 7, { timeoutMs: 5000 });
+		const stats = c.stats();
+
+		const d = steadyws.connect(WS, fast);
+		const after = [];
+		d.onerror = (e) => after.push(e.message);
+		await opened(d);
+		await sleep(50);
+		for (let i = 0; i < 30; i++) d.send("move", { i });
+		d.close();
+		await sleep(300);   // the close handshake, and the report if any
+		c.close();
+		return { Name: e.error.name, Message: e.message, Count: e.count, Types: e.types, Stats: stats, Echo: echo, AfterClose: after };`, &got)
+	if got.Name != "UnconfirmedError" || got.Count != 32 || !reflect.DeepEqual(got.Types, []string{"move", "chat", ""}) {
+		t.Errorf("error event %s (%q), count %d, types %q; want UnconfirmedError, 32, [move chat \"\"]", got.Name, got.Message, got.Count, got.Types)
+	}
+	if !strings.HasPrefix(got.Message, `steadyws: 32 sent messages may not have arrived ("move", "chat", ""): `) {
+		t.Errorf("message %q", got.Message)
+	}
+	if got.Stats["unconfirmed"] != 32.0 || got.Echo != 7 {
+		t.Errorf("stats %v, echo %v after the heartbeat replaced the connection", got.Stats, got.Echo)
+	}
+	if len(got.AfterClose) != 0 {
+		t.Errorf("sends before a clean close reported: %q", got.AfterClose)
+	}
+}

@@ -22,5 +22,5 @@ factory=$(printf '%s' "$urls" | sed -n 's/.*"factory":"\([^"]*\)".*/\1/p')
 env -i PATH="$goroot/bin:/usr/bin:/bin" HOME="$HOME" GOCACHE="$gocache" GOMODCACHE="$gomodcache" \
 	GOPROXY="$goproxy" GOSUMDB="$gosumdb" \
 	GOFLAGS=-mod=mod GOOS=js GOARCH=wasm STEADYWS_FACTORY="$factory" \
-	go test -exec "$wbt" -count=1 "$@" ./sdk/... 2>&1 | grep -v 'unknown IPAddressSpace value'
+	go test -exec "$wbt" -count=1 ./sdk/... "$@" 2>&1 | grep -v 'unknown IPAddressSpace value'
 exit "${PIPESTATUS[0]}"

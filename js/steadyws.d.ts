@@ -74,9 +74,19 @@ export interface ReconnectingEvent { type: "reconnecting"; attempt: number; dela
 export interface StateChangeEvent { type: "statechange"; state: State; previous: State }
 export interface ErrorEvent {
   type: "error";
-  /** error.name: UnknownTypeError, MalformedError, LimitError, ExpiredError, DiscardedError, HandlerError or Error. */
+  /** error.name: UnknownTypeError, MalformedError, LimitError, ExpiredError, DiscardedError, UnconfirmedError, UnexpectedReplyError, HandlerError or Error. */
   error: Error;
   message: string;
+  /**
+   * UnconfirmedError only: how many messages that send() or sendRaw()
+   * sent may not have arrived. They were written to a connection that
+   * ended before the server confirmed reading them (a pong, a reply, or
+   * its answer to the close frame); they are not sent again, since that
+   * could deliver them twice.
+   */
+  count?: number;
+  /** UnconfirmedError only: their distinct types, in the order first sent; "" stands for raw frames. */
+  types?: string[];
 }
 export interface RawEvent { type: "raw"; data: string | ArrayBuffer }
 
@@ -113,6 +123,8 @@ export interface Stats {
   bytesOut: number;
   queued: number;
   dropped: number;
+  /** Sent messages reported as UnconfirmedError: they may not have arrived. */
+  unconfirmed: number;
   rttMs: number;
   /** Milliseconds since the epoch; 0 when not connected. */
   connectedSince: number;
@@ -127,7 +139,11 @@ export interface Client<P extends Protocol = AnyProtocol> {
     type: K,
     fn: (data: ServerRequests<P>[K]["args"]) => ServerRequests<P>[K]["reply"] | Promise<ServerRequests<P>[K]["reply"]>,
   ): () => void;
-  /** true: sent now; false: queued until the connection is back. Throws a SteadyError when the queue is full or the client closed. */
+  /**
+   * true: sent now; false: queued until the connection is back. Throws a SteadyError when the queue is full or the client closed.
+   * A message sent is delivered at most once: if its connection ends before the server confirmed reading it, an error event
+   * with an UnconfirmedError says it may not have arrived.
+   */
   send<K extends keyof Events<P> & string>(type: K, data?: Events<P>[K]): boolean;
   request<K extends keyof Requests<P> & string>(type: K, data: Requests<P>[K]["args"], options?: RequestOptions): Promise<Requests<P>[K]["reply"]>;
   /** Sends a frame without the envelope. */

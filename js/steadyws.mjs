@@ -17,6 +17,8 @@ export const DEFAULTS = Object.freeze({
 });
 
 const EXPORTS = Symbol.for("steadyws.exports");
+const YIELD = 1 << 30;         // bit of steadyws_send's result; see sdk/jsapi_js.go
+const SOCKET = YIELD - 1;
 let loading = null;
 
 /**
@@ -84,6 +86,7 @@ function makeAPI(core, X, go) {
     #pending = new Map();     // request id -> {resolve, reject, signal, onAbort}
     #nextId = 0;
     #requestTimeoutMs;
+    #typeIds = new Map();     // message type -> id Go knows it by (see #typeId)
 
     constructor(url, options) {
       if (typeof url !== "string" && typeof url !== "function") {
@@ -131,19 +134,37 @@ function makeAPI(core, X, go) {
 
     send(type, data) {
       if (typeof type !== "string" || type === "") throw new TypeError("steadyws: send(type, data): type must be a non-empty string");
-      return this.#push(envelope(type, "", 0, data));
+      const s = envelope(type, "", 0, data);
+      return this.#push(s, s.length, this.#typeId(type));
     }
 
     sendRaw(data) {
       const size = typeof data === "string" ? data.length : data?.byteLength;
       if (size === undefined) throw new TypeError("steadyws: sendRaw takes a string, an ArrayBuffer or a typed array");
-      return this.#push(data, size);
+      return this.#push(data, size, 0);
     }
 
-    #push(s, size = s.length) {
+    // The Go core names what may not have arrived (UnconfirmedError) by
+    // type: each type is named to it once, then passed as a number.
+    #typeId(type) {
+      let id = this.#typeIds.get(type);
+      if (id === undefined) {
+        id = this.#typeIds.size + 1;
+        this.#typeIds.set(type, id);
+        core.typeName(this.#cid, id, type);
+      }
+      return id;
+    }
+
+    // tid: the type's id, 0 for a raw frame, -1 for a reply.
+    #push(s, size, tid) {
       const r = ref();
-      const sock = X.steadyws_send(this.#cid, r, size);
-      if (sock > 0) { shim.sendStr(sock, s); return true; }
+      const sock = X.steadyws_send(this.#cid, r, size, tid);
+      if (sock > 0) {
+        shim.sendStr(sock & SOCKET, s);
+        if (sock & YIELD) shim.yield();   // Go has a confirmation ping to plan
+        return true;
+      }
       if (sock === 0) { shim.refs.set(r, s); return false; }
       throw this.#sendError(sock);
     }
@@ -268,10 +289,12 @@ function makeAPI(core, X, go) {
       }
     }
 
-    #error(name, msg, cause) {
+    #error(name, msg, cause, count, types) {
       const error = new Error(msg, cause === undefined ? undefined : { cause });
       error.name = name;
-      this.#emit("error", { type: "error", error, message: msg });
+      const ev = { type: "error", error, message: msg };
+      if (count !== undefined) { ev.count = count; ev.types = types; }
+      this.#emit("error", ev);
     }
 
     #notify(kind, a, b, c, d, e) {
@@ -288,7 +311,7 @@ function makeAPI(core, X, go) {
           this.#emit("close", { type: "close", code: a, reason: b, wasClean: c, willReconnect: d, delayMs: e });
           return;
         case "reconnecting": this.#emit("reconnecting", { type: "reconnecting", attempt: a, delayMs: b }); return;
-        case "error": this.#error(b, a); return;
+        case "error": this.#error(b, a, undefined, c, d); return;
         case "fail": this.#settle(a)?.reject(failure(b, c)); return;
       }
     }
@@ -328,8 +351,10 @@ function makeAPI(core, X, go) {
     #answer(m) {
       const fn = this.#answerers.get(m.type);
       const reply = (key, value) => {
-        try { this.#push('{"type":' + JSON.stringify(m.type) + ',"re":' + m.id + ',"' + key + '":' + JSON.stringify(value) + "}"); }
-        catch (err) { this.#error("HandlerError", "steadyws: could not reply to \"" + m.type + "\": " + message(err), err); }
+        try {
+          const s = '{"type":' + JSON.stringify(m.type) + ',"re":' + m.id + ',"' + key + '":' + JSON.stringify(value) + "}";
+          this.#push(s, s.length, -1);
+        } catch (err) { this.#error("HandlerError", "steadyws: could not reply to \"" + m.type + "\": " + message(err), err); }
       };
       Promise.resolve()
         .then(() => fn(m.data, m))

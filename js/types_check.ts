@@ -22,6 +22,9 @@ async function main(): Promise<void> {
   const r = await client.request("sum", { a: 1, b: 2 }, { timeoutMs: 5000, signal: new AbortController().signal });
   const total: number = r.sum;
   client.addEventListener("close", (e) => { const ms: number = e.delayMs; const again: boolean = e.willReconnect; void ms; void again; });
+  client.onerror = (e) => { if (e.error.name === "UnconfirmedError") { const n: number = e.count ?? 0; const ts: string[] = e.types ?? []; void n; void ts; } };
+  const unconfirmed: number = client.stats().unconfirmed;
+  void unconfirmed;
   client.onstatechange = (e) => { const s: "connecting" | "open" | "reconnecting" | "closed" = e.state; void s; };
   const limit: number = DEFAULTS.queue.limit;
   void sent; void total; void limit;

@@ -30,6 +30,7 @@ type Client struct {
 	msgsIn, msgsOut   atomic.Int64
 	bytesIn, bytesOut atomic.Int64
 	dropped           atomic.Int64
+	unconfirmed       atomic.Int64
 
 	mu             sync.Mutex
 	state          State
@@ -93,8 +94,11 @@ func newClient(url string, opts *Options, setup func(*Client)) *Client {
 func Dial(ctx context.Context, url string, opts *Options) (*Client, error) {
 	c := New(url, opts)
 	c.mu.Lock()
-	lf := c.life
+	lf, err := c.life, c.err
 	c.mu.Unlock()
+	if lf == nil { // stopped already (a URL that cannot work)
+		return nil, err
+	}
 	select {
 	case <-lf.opened:
 		return c, nil
@@ -220,6 +224,7 @@ func (c *Client) Stats() Stats {
 		BytesOut:       c.bytesOut.Load(),
 		Queued:         c.queue.len(),
 		Dropped:        c.dropped.Load(),
+		Unconfirmed:    c.unconfirmed.Load(),
 		RTT:            c.rtt,
 		ConnectedSince: unixTime(c.connectedSince),
 	}

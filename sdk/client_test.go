@@ -584,7 +584,7 @@ func TestHandlersSurviveReconnectsAndRunInOrder(t *testing.T) {
 	})
 	n := 0
 	for round := 0; round < 3; round++ {
-		for i := 0; i < 20; i++ {
+		for i := 0; i < 100; i++ {
 			srv.Broadcast(`{"type":"tick","data":{"n":` + strconv.Itoa(n) + `}}`)
 			n++
 		}
@@ -835,5 +835,15 @@ func TestBadURLStopsClient(t *testing.T) {
 	}
 	if c.Err() == nil || !contains(c.Err().Error(), "bad URL") {
 		t.Fatalf("Err = %v", c.Err())
+	}
+}
+
+func TestDialBadURLReturnsItsError(t *testing.T) {
+	// The client can stop before Dial first looks at it (seen with -race).
+	for i := 0; i < 100; i++ {
+		_, err := sdk.Dial(ctxFor(t, 3*time.Second), "ftp://127.0.0.1:1/ws", fast())
+		if err == nil || !contains(err.Error(), "bad URL") {
+			t.Fatalf("Dial error %v, want the bad URL", err)
+		}
 	}
 }

@@ -21,7 +21,8 @@ type envelope struct {
 // error, skipping over every value it does not need. It checks the structure
 // it walks (a top-level object, balanced brackets, terminated strings) but
 // does not validate data's contents beyond that: the typed handler's decoder
-// does.
+// does. The frame must be valid UTF-8, as JSON text is: receive checks that
+// natively, and browsers deliver nothing else.
 func scanEnvelope(b []byte) (envelope, error) {
 	var e envelope
 	s := scanner{b: b}
@@ -33,7 +34,7 @@ func scanEnvelope(b []byte) (envelope, error) {
 	if !s.eat('}') {
 		for {
 			s.space()
-			key, ok := s.rawString()
+			key, ok := s.stringValue()
 			if !ok {
 				return e, s.fail("expected a string key")
 			}
@@ -124,16 +125,6 @@ func (s *scanner) eat(c byte) bool {
 	return false
 }
 
-// rawString returns a string's contents without unescaping, for keys: a key
-// spelt with escapes simply matches none of the known ones.
-func (s *scanner) rawString() (string, bool) {
-	start := s.i + 1
-	if !s.skipString() {
-		return "", false
-	}
-	return string(s.b[start : s.i-1]), true
-}
-
 // skipString moves past a string starting at s.i. Runs without escapes
 // are skipped with bytes.IndexByte, so a large data string costs little.
 // Raw control characters are left for the data's decoder to refuse.
@@ -158,27 +149,18 @@ func (s *scanner) skipString() bool {
 	}
 }
 
-// stringValue returns a string's unescaped contents.
+// stringValue returns a string's unescaped contents. Keys are read with it
+// too, so that "typ\u0065" is the type, as JSON says.
 func (s *scanner) stringValue() (string, bool) {
 	start := s.i + 1
-	escaped := false
-	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return "", false
-	}
-	for j := start; j < len(s.b) && s.b[j] != '"'; j++ {
-		if s.b[j] == '\\' {
-			escaped = true
-			break
-		}
-	}
 	if !s.skipString() {
 		return "", false
 	}
 	raw := s.b[start : s.i-1]
-	if !escaped {
-		return string(raw), true
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		return unescape(raw)
 	}
-	return unescape(raw)
+	return string(raw), true
 }
 
 func unescape(raw []byte) (string, bool) {
@@ -253,17 +235,26 @@ func hex4(b []byte) (rune, bool) {
 	return r, true
 }
 
+// maxSafeInt is the largest integer JavaScript numbers hold exactly
+// (Number.MAX_SAFE_INTEGER): ids beyond it could not be told apart there.
+const maxSafeInt = 1<<53 - 1
+
+// positiveInt reads an id: digits only (no sign, fraction or exponent, and
+// no leading zero, which JSON forbids), from 1 to maxSafeInt.
 func (s *scanner) positiveInt() (int64, bool) {
-	start := s.i
+	if s.i >= len(s.b) || s.b[s.i] < '1' || s.b[s.i] > '9' {
+		return 0, false
+	}
 	var n int64
 	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
-		if n > (1<<53)/10 { // beyond what JavaScript numbers hold exactly
+		d := int64(s.b[s.i] - '0')
+		if n > (maxSafeInt-d)/10 {
 			return 0, false
 		}
-		n = n*10 + int64(s.b[s.i]-'0')
+		n = n*10 + d
 		s.i++
 	}
-	return n, s.i > start && n > 0
+	return n, true
 }
 
 // skipValue moves past any JSON value.
@@ -352,6 +343,15 @@ const hexDigits = "0123456789abcdef"
 // quote is strconv.Quote for messages, without strconv's Unicode tables
 // (they would weigh on the browser build).
 func quote(s string) string { return string(appendJSONString(nil, s)) }
+
+// quoteShort is quote for text a peer or a page chose, cut after 64 bytes
+// so that no error message grows with it.
+func quoteShort(s string) string {
+	if len(s) > 64 {
+		return quote(s[:64]) + "…"
+	}
+	return quote(s)
+}
 
 // appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
 func appendJSONString(dst []byte, s string) []byte {

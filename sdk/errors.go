@@ -65,6 +65,34 @@ func (e *HandshakeError) Error() string {
 	return "steadyws: handshake rejected with HTTP " + strconv.Itoa(e.Status)
 }
 
+// CertificateError is a server certificate the native client did not
+// trust: signed by an unknown authority (self-signed, or a private CA not
+// given with WithTLSConfig), issued for another host name, or expired.
+// Trying again cannot fix it, so the client stops, as after a handshake
+// answered 401; Options.ShouldReconnect can decide otherwise. Browsers hide
+// certificate problems from pages (a failed connection is all they see),
+// so only the native build reports it.
+type CertificateError struct {
+	// URL is the URL dialled, its userinfo, query and fragment redacted.
+	URL string
+	// Err is the crypto/tls error; errors.As finds the crypto/x509 error
+	// it wraps (x509.UnknownAuthorityError, x509.HostnameError,
+	// x509.CertificateInvalidError).
+	Err error
+}
+
+func (e *CertificateError) Error() string {
+	return "steadyws: dial " + e.URL + ": untrusted server certificate: " + e.Err.Error()
+}
+
+func (e *CertificateError) Unwrap() error { return e.Err }
+
+// retryCannotFix marks the dial errors that stop the client under the
+// built-in policy. A method rather than a type switch in the policy keeps
+// such types, which only the native build produces, out of the browser
+// build.
+func (e *CertificateError) retryCannotFix() {}
+
 // RemoteError is an error reply from the peer.
 type RemoteError struct {
 	Type    string // the request's type
@@ -88,7 +116,7 @@ type UnknownTypeError struct {
 }
 
 func (e *UnknownTypeError) Error() string {
-	s := "steadyws: no handler for message type " + quote(e.Type)
+	s := "steadyws: no handler for message type " + quoteShort(e.Type)
 	if e.Suggestion != "" {
 		s += " (did you mean " + quote(e.Suggestion) + "?)"
 	}
@@ -141,6 +169,50 @@ func (e *DiscardedError) Error() string {
 
 func (e *DiscardedError) Unwrap() error { return e.Err }
 
+// UnconfirmedError reports events and raw frames that were written to a
+// connection which then ended before the server confirmed reading them
+// (see Delivery in the package documentation). They may or may not have
+// arrived, and they are not sent again, since that could deliver them
+// twice. Each lost connection reports its own, once; Stats.Unconfirmed
+// counts them.
+type UnconfirmedError struct {
+	// Count is how many messages may not have arrived.
+	Count int
+	// Types are their distinct types, in the order first sent; "" stands
+	// for raw frames. It may miss some types when over 16384 runs of
+	// messages of one type were unconfirmed.
+	Types []string
+	// Err is why the connection ended.
+	Err error
+}
+
+func (e *UnconfirmedError) Error() string {
+	s := "steadyws: " + strconv.Itoa(e.Count) + " sent messages may not have arrived"
+	if e.Count == 1 {
+		s = "steadyws: 1 sent message may not have arrived"
+	}
+	if len(e.Types) > 0 {
+		s += " ("
+		for i, t := range e.Types {
+			if i == 10 {
+				s += ", and " + strconv.Itoa(len(e.Types)-i) + " more types"
+				break
+			}
+			if i > 0 {
+				s += ", "
+			}
+			s += quoteShort(t)
+		}
+		s += ")"
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *UnconfirmedError) Unwrap() error { return e.Err }
+
 // HandlerError reports a handler that failed: a typed handler whose message
 // did not decode into its type, or a handler that panicked.
 type HandlerError struct {
@@ -153,6 +225,36 @@ func (e *HandlerError) Error() string {
 }
 
 func (e *HandlerError) Unwrap() error { return e.Err }
+
+// UnexpectedReplyError reports a reply that no request is waiting for: its
+// request timed out or was cancelled, it answers a request that was
+// answered already (a duplicate), or the peer made the id up. The reply
+// is discarded.
+type UnexpectedReplyError struct {
+	Type string // the reply's type
+	Re   int64  // the request id it answers
+}
+
+func (e *UnexpectedReplyError) Error() string {
+	return "steadyws: reply " + quoteShort(e.Type) + " to request " + strconv.FormatInt(e.Re, 10) +
+		", which is not pending (it timed out, was cancelled or was already answered)"
+}
+
+// UnhandledFrameError reports a frame for the OnRaw handlers (a binary
+// frame, or any frame with Options.Raw) that arrived while none was
+// registered. The frame is discarded.
+type UnhandledFrameError struct {
+	Frame MessageType
+	Size  int
+}
+
+func (e *UnhandledFrameError) Error() string {
+	kind := "binary"
+	if e.Frame == MessageText {
+		kind = "text"
+	}
+	return "steadyws: " + kind + " frame of " + strconv.Itoa(e.Size) + " bytes discarded: no OnRaw handler is registered"
+}
 
 // retriesError is Err's value after MaxRetries failed attempts.
 type retriesError struct {
@@ -184,3 +286,10 @@ type badURLError struct{ err error }
 
 func (e *badURLError) Error() string { return "steadyws: bad URL: " + e.err.Error() }
 func (e *badURLError) Unwrap() error { return e.err }
+
+// retryCannotFix reports a dial error marked as one that trying again
+// cannot fix (see CertificateError).
+func retryCannotFix(err error) bool {
+	_, ok := err.(interface{ retryCannotFix() })
+	return ok
+}

@@ -106,8 +106,10 @@ func (c *Client) OnStateChange(fn func(State)) (remove func()) {
 
 // OnError registers fn to receive errors that belong to no call: malformed
 // or unknown inbound messages (*MalformedError, *UnknownTypeError,
-// *LimitError), expired or discarded queued messages (*ExpiredError,
-// *DiscardedError) and failing handlers (*HandlerError).
+// *LimitError), replies nobody waits for (*UnexpectedReplyError), frames
+// for OnRaw handlers while there are none (*UnhandledFrameError), expired or
+// discarded queued messages (*ExpiredError, *DiscardedError) and failing
+// handlers (*HandlerError).
 func (c *Client) OnError(fn func(error)) (remove func()) {
 	return on(c, &c.reg.errors, fn)
 }

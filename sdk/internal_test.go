@@ -146,14 +146,3 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
-
-func FuzzScanEnvelope(f *testing.F) {
-	f.Add([]byte(`{"type":"chat","id":1,"data":{"a":[1,2]}}`))
-	f.Add([]byte(`{"type":"\ud83d\ude00","re":2,"error":{}}`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		e, err := scanEnvelope(b)
-		if err == nil && e.Type == "" {
-			t.Fatal("accepted an envelope without a type")
-		}
-	})
-}

@@ -3,7 +3,6 @@ package sdk
 import (
 	"context"
 	"errors"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall/js"
@@ -26,6 +25,19 @@ type jsClient struct {
 	opener  atomic.Pointer[link]
 	mu      sync.Mutex
 	removes map[string]func() // "e:type" / "r:type" -> remover
+	// types names the message types JavaScript sends: type id n > 0 is
+	// types[n-1]. JavaScript names each once (typeName), then passes ids.
+	types []string
+}
+
+// typeName returns the name of type id tid; 0 stands for raw frames.
+func (jc *jsClient) typeName(tid int32) string {
+	jc.mu.Lock()
+	defer jc.mu.Unlock()
+	if tid > 0 && int(tid) <= len(jc.types) {
+		return jc.types[tid-1]
+	}
+	return ""
 }
 
 var jsClients struct {
@@ -49,9 +61,9 @@ func JSAPI() js.Value {
 	api.Set("shim", shim)
 	api.Set("fast", shim.Get("fast"))
 	fn := func(name string, f func(a []js.Value) any) {
-		api.Set(name, js.FuncOf(func(_ js.Value, a []js.Value) any { return f(a) }))
+		api.Set(name, jsws.FuncOf(func(_ js.Value, a []js.Value) any { return f(a) }))
 	}
-	fn("defaults", func([]js.Value) any { return jsDefaults() })
+	fn("defaults", func([]js.Value) any { return js.Global().Get("JSON").Call("parse", jsOptionDefaults) })
 	fn("connect", jsConnect)
 	fn("handle", func(a []js.Value) any {
 		if jc := jsLookup(int32(a[0].Int())); jc != nil {
@@ -64,6 +76,16 @@ func JSAPI() js.Value {
 			// Close waits for socket events, which cannot arrive while this
 			// js.Func runs: stop without waiting.
 			jc.c.stopAsync(a[1].Int(), a[2].String())
+		}
+		return nil
+	})
+	fn("typeName", func(a []js.Value) any {
+		if jc := jsLookup(int32(a[0].Int())); jc != nil {
+			jc.mu.Lock()
+			if a[1].Int() == len(jc.types)+1 {
+				jc.types = append(jc.types, a[2].String())
+			}
+			jc.mu.Unlock()
 		}
 		return nil
 	})
@@ -99,24 +121,8 @@ func jsStats(s Stats) any {
 	return map[string]any{
 		"state": s.State.String(), "attempts": s.Attempts, "reconnects": s.Reconnects,
 		"messagesIn": s.MessagesIn, "messagesOut": s.MessagesOut, "bytesIn": s.BytesIn, "bytesOut": s.BytesOut,
-		"queued": s.Queued, "dropped": s.Dropped, "rttMs": float64(s.RTT) / float64(time.Millisecond),
+		"queued": s.Queued, "dropped": s.Dropped, "unconfirmed": s.Unconfirmed, "rttMs": float64(s.RTT) / float64(time.Millisecond),
 		"connectedSince": since,
-	}
-}
-
-func jsDefaults() any {
-	ms := func(d time.Duration) any { return float64(d.Milliseconds()) }
-	return map[string]any{
-		"protocols":        []any{},
-		"connectTimeoutMs": ms(DefaultConnectTimeout),
-		"backoff": map[string]any{"initialMs": ms(DefaultBackoffInitial), "maxMs": ms(DefaultBackoffMax),
-			"factor": DefaultBackoffFactor, "jitter": DefaultBackoffJitter, "resetAfterMs": ms(DefaultBackoffResetAfter)},
-		"maxRetries":       0,
-		"heartbeat":        map[string]any{"intervalMs": ms(DefaultHeartbeatInterval), "timeoutMs": ms(DefaultHeartbeatTimeout)},
-		"queue":            map[string]any{"limit": DefaultQueueLimit, "bytes": DefaultQueueBytes, "maxAgeMs": 0},
-		"readLimit":        DefaultReadLimit,
-		"requestTimeoutMs": ms(DefaultRequestTimeout),
-		"raw":              false,
 	}
 }
 
@@ -127,8 +133,8 @@ func jsConnect(a []js.Value) any {
 		return jsError("TypeError", "steadyws: connect(url, options) needs a URL")
 	}
 	url, notify := a[0], a[2]
-	var o Options
-	if err := jsOptions(a[1], &o); err != nil {
+	o, err := jsOptions(a[1])
+	if err != nil {
 		if _, ok := err.(*optionTypeError); ok {
 			return jsError("TypeError", err.Error())
 		}
@@ -179,7 +185,7 @@ func callURL(ctx context.Context, fn js.Value) (string, error) {
 	}
 	ch := make(chan result, 1)
 	var ok, fail js.Func
-	ok = js.FuncOf(func(_ js.Value, a []js.Value) any {
+	ok = jsws.FuncOf(func(_ js.Value, a []js.Value) any {
 		if len(a) > 0 && a[0].Type() == js.TypeString {
 			ch <- result{s: a[0].String()}
 		} else {
@@ -187,7 +193,7 @@ func callURL(ctx context.Context, fn js.Value) (string, error) {
 		}
 		return nil
 	})
-	fail = js.FuncOf(func(_ js.Value, a []js.Value) any {
+	fail = jsws.FuncOf(func(_ js.Value, a []js.Value) any {
 		msg := "rejected"
 		if len(a) > 0 {
 			msg = js.Global().Get("String").Invoke(a[0]).String()
@@ -195,8 +201,8 @@ func callURL(ctx context.Context, fn js.Value) (string, error) {
 		ch <- result{err: errors.New("steadyws: the url promise was rejected: " + msg)}
 		return nil
 	})
-	defer ok.Release()
-	defer fail.Release()
+	defer jsws.Release(ok)
+	defer jsws.Release(fail)
 	v.Call("then", ok, fail)
 	select {
 	case r := <-ch:
@@ -222,7 +228,17 @@ func (jc *jsClient) listen(c *Client) {
 			jc.call("reconnecting", c.Stats().Attempts, float64(ci.Delay.Milliseconds()))
 		}
 	})
-	c.OnError(func(err error) { jc.call("error", err.Error(), errorName(err)) })
+	c.OnError(func(err error) {
+		if ue, ok := err.(*UnconfirmedError); ok {
+			types := make([]any, len(ue.Types))
+			for i, t := range ue.Types {
+				types[i] = t
+			}
+			jc.call("error", err.Error(), errorName(err), ue.Count, types)
+			return
+		}
+		jc.call("error", err.Error(), errorName(err))
+	})
 }
 
 // call invokes notify; an exception a listener lets escape is reported
@@ -249,6 +265,10 @@ func errorName(err error) string {
 		return "DiscardedError"
 	case *HandlerError:
 		return "HandlerError"
+	case *UnexpectedReplyError:
+		return "UnexpectedReplyError"
+	case *UnconfirmedError:
+		return "UnconfirmedError"
 	}
 	return "Error"
 }
@@ -278,8 +298,10 @@ func (jc *jsClient) handle(kind, t string, on bool) {
 }
 
 // Results of the send exports: a positive socket id means "send it now
-// on that socket"; these mean something else.
+// on that socket" (with sendYield set: then let Go run, see steadywsSend);
+// these mean something else.
 const (
+	sendYield       = 1 << 30
 	sendQueued      = 0
 	sendClosed      = -1
 	sendQueueFull   = -2
@@ -303,20 +325,35 @@ func sendResult(l *link, err error) int32 {
 }
 
 // steadywsSend decides for a message JavaScript built (held by the shim
-// under ref, size UTF-16 units long): send now on the returned socket, or
-// queued, or an error.
+// under ref, size UTF-16 units long, of type id tid: 0 for a raw frame,
+// -1 for a reply): send now on the returned socket, or queued, or an
+// error. A message sent now is noted in the connection's ledger (see
+// confirm.go) as JavaScript sends it at once, in the order of these calls;
+// replies are the peer's business. When the ledger wakes the supervisor
+// to plan a confirmation ping, the result asks JavaScript to let Go run.
 //
 //go:wasmexport steadyws_send
-func steadywsSend(cid, ref, size int32) int32 {
+func steadywsSend(cid, ref, size, tid int32) int32 {
 	jc := jsLookup(cid)
 	if jc == nil {
 		return sendNoClient
 	}
+	t := jc.typeName(tid)
 	f := frame{typ: MessageText, ref: ref, size: int(size)}
-	l, err := jc.c.admit(f, "", nil, jc.opener.Load())
-	if l != nil {
-		jc.c.msgsOut.Add(1)
-		jc.c.bytesOut.Add(int64(size))
+	l, err := jc.c.admit(f, t, nil, jc.opener.Load())
+	if l == nil {
+		return sendResult(l, err)
+	}
+	jc.c.msgsOut.Add(1)
+	jc.c.bytesOut.Add(int64(size))
+	if tid < 0 {
+		return sendResult(l, err)
+	}
+	before := wakeups.Load()
+	wake, late := l.led.note(t, int(size))
+	jc.c.noted(l, t, wake, late)
+	if wakeups.Load() != before {
+		return sendResult(l, err) | sendYield
 	}
 	return sendResult(l, err)
 }
@@ -349,6 +386,7 @@ func steadywsRequest(cid, ref, size int32, id float64) int32 {
 	} else if l != nil {
 		c.msgsOut.Add(1)
 		c.bytesOut.Add(int64(size))
+		l.led.noteRequest(p)
 	}
 	return sendResult(l, err)
 }
@@ -385,166 +423,78 @@ func failCode(err error) string {
 	return "closed"
 }
 
-// optionTypeError is an option of the wrong type (a TypeError in JS).
-type optionTypeError struct{ msg string }
+func init() {
+	formatNumber = func(f float64) string { return js.Global().Get("String").Invoke(f).String() }
+}
 
-func (e *optionTypeError) Error() string { return e.msg }
+// jsOptions decodes the page's options object with decodeJSOptions.
+func jsOptions(v js.Value) (Options, error) {
+	var tree any
+	if err := jsws.Try(func() { tree = jsTree(v, 0) }); err != nil {
+		return Options{}, &optionTypeError{"steadyws: reading options: " + err.Error()}
+	}
+	return decodeJSOptions(tree)
+}
 
-// jsOptions reads the JavaScript options object into o, refusing unknown
-// keys (with a suggestion) and values of the wrong type.
-func jsOptions(v js.Value, o *Options) error {
-	if v.IsUndefined() || v.IsNull() {
+// jsTree copies a JavaScript value into the tree decodeJSOptions reads. It
+// reads objects only through calls (Array.isArray, Object.entries) whose
+// exceptions Try catches, since a getter or a Proxy may throw, and copies
+// two levels at most, the options object and its sections: deeper objects
+// and arrays (which no option takes) stand in empty, so that neither a deep
+// nor a cyclic value can hold it up.
+func jsTree(v js.Value, depth int) any {
+	g := js.Global()
+	switch jsType(v) {
+	case js.TypeUndefined:
+		return jsUndefined{}
+	case js.TypeNull:
 		return nil
-	}
-	r := optReader{}
-	r.object("", v, map[string]func(string, js.Value){
-		"protocols": func(k string, v js.Value) {
-			if !v.InstanceOf(js.Global().Get("Array")) {
-				r.typeErr(k, "an array of strings", v)
-				return
-			}
-			for i := 0; i < v.Length(); i++ {
-				if v.Index(i).Type() != js.TypeString {
-					r.typeErr(k+"["+strconv.Itoa(i)+"]", "a string", v.Index(i))
-					return
+	case js.TypeBoolean:
+		return v.Bool()
+	case js.TypeNumber:
+		return v.Float()
+	case js.TypeString:
+		return v.String()
+	case js.TypeFunction:
+		return func(ci CloseInfo) bool {
+			retry := true
+			jsws.Try(func() {
+				retry = v.Invoke(map[string]any{"code": ci.Code, "reason": ci.Reason, "wasClean": ci.WasClean}).Truthy()
+			})
+			return retry
+		}
+	case js.TypeObject:
+		isArray := g.Get("Array").Call("isArray", v).Bool()
+		var a []any
+		m := map[string]any{}
+		if depth < 2 {
+			entries := g.Get("Object").Call("entries", v) // an array's holes are left out
+			for i, n := 0, entries.Length(); i < n; i++ {
+				e := entries.Index(i)
+				if val := jsTree(e.Index(1), depth+1); isArray {
+					a = append(a, val)
+				} else {
+					m[e.Index(0).String()] = val
 				}
-				o.Protocols = append(o.Protocols, v.Index(i).String())
 			}
-		},
-		"connectTimeoutMs": r.ms(&o.ConnectTimeout),
-		"backoff": func(k string, v js.Value) {
-			r.object(k, v, map[string]func(string, js.Value){
-				"initialMs": r.ms(&o.Backoff.Initial),
-				"maxMs":     r.ms(&o.Backoff.Max),
-				"factor":    r.float(&o.Backoff.Factor),
-				"jitter": func(k string, v js.Value) {
-					// In JavaScript an explicit 0 means no jitter; in Go's
-					// Options zero means "default" and negative means none.
-					if r.float(&o.Backoff.Jitter)(k, v); o.Backoff.Jitter == 0 && r.err == nil {
-						o.Backoff.Jitter = -1
-					}
-				},
-				"resetAfterMs": r.ms(&o.Backoff.ResetAfter),
-			})
-		},
-		"maxRetries": r.int(&o.MaxRetries),
-		"heartbeat": func(k string, v js.Value) {
-			r.object(k, v, map[string]func(string, js.Value){
-				"intervalMs": r.ms(&o.Heartbeat.Interval),
-				"timeoutMs":  r.ms(&o.Heartbeat.Timeout),
-			})
-		},
-		"queue": func(k string, v js.Value) {
-			r.object(k, v, map[string]func(string, js.Value){
-				"limit":    r.int(&o.Queue.Limit),
-				"bytes":    r.int(&o.Queue.Bytes),
-				"maxAgeMs": r.ms(&o.Queue.MaxAge),
-			})
-		},
-		"readLimit": func(k string, v js.Value) {
-			var n int
-			r.int(&n)(k, v)
-			o.ReadLimit = int64(n)
-		},
-		"requestTimeoutMs": r.ms(&o.RequestTimeout),
-		"raw": func(k string, v js.Value) {
-			if v.Type() != js.TypeBoolean {
-				r.typeErr(k, "a boolean", v)
-				return
-			}
-			o.Raw = v.Bool()
-		},
-		"shouldReconnect": func(k string, v js.Value) {
-			if v.Type() != js.TypeFunction {
-				r.typeErr(k, "a function", v)
-				return
-			}
-			o.ShouldReconnect = func(ci CloseInfo) bool {
-				retry := true
-				jsws.Try(func() {
-					retry = v.Invoke(map[string]any{"code": ci.Code, "reason": ci.Reason, "wasClean": ci.WasClean}).Truthy()
-				})
-				return retry
-			}
-		},
-	})
-	return r.err
+		}
+		if isArray {
+			return a
+		}
+		return m
+	case js.TypeSymbol:
+		return jsOther(g.Get("String").Invoke(v).String() + " (a symbol)")
+	}
+	return jsOther(g.Get("String").Invoke(v).String() + " (a bigint)")
 }
 
-type optReader struct{ err error }
-
-func (r *optReader) typeErr(key, want string, v js.Value) {
-	if r.err == nil {
-		r.err = &optionTypeError{"steadyws: option " + key + " must be " + want + ", got " + js.Global().Get("String").Invoke(v).String() + " (" + v.Type().String() + ")"}
-	}
-}
-
-func (r *optReader) object(prefix string, v js.Value, fields map[string]func(string, js.Value)) {
-	if v.Type() != js.TypeObject || v.InstanceOf(js.Global().Get("Array")) {
-		if prefix == "" {
-			prefix = "options"
+// jsType is v.Type(), or -1 for a bigint, which syscall/js cannot name
+// (it panics).
+func jsType(v js.Value) (t js.Type) {
+	defer func() {
+		if recover() != nil {
+			t = -1
 		}
-		r.typeErr(prefix, "an object", v)
-		return
-	}
-	keys := js.Global().Get("Object").Call("keys", v)
-	for i := 0; i < keys.Length() && r.err == nil; i++ {
-		k := keys.Index(i).String()
-		full := k
-		if prefix != "" {
-			full = prefix + "." + k
-		}
-		f, ok := fields[k]
-		if !ok {
-			var names []string
-			for n := range fields {
-				names = append(names, n)
-			}
-			msg := "steadyws: unknown option " + quote(full)
-			if s := suggest(k, names); s != "" {
-				msg += " (did you mean " + quote(s) + "?)"
-			}
-			r.err = errors.New(msg)
-			return
-		}
-		if fv := v.Get(k); !fv.IsUndefined() {
-			f(full, fv)
-		}
-	}
-}
-
-func (r *optReader) number(k string, v js.Value) (float64, bool) {
-	if v.Type() != js.TypeNumber || v.Float() != v.Float() {
-		r.typeErr(k, "a number", v)
-		return 0, false
-	}
-	return v.Float(), true
-}
-
-func (r *optReader) ms(d *time.Duration) func(string, js.Value) {
-	return func(k string, v js.Value) {
-		if f, ok := r.number(k, v); ok {
-			*d = time.Duration(f * float64(time.Millisecond))
-		}
-	}
-}
-
-func (r *optReader) float(p *float64) func(string, js.Value) {
-	return func(k string, v js.Value) {
-		if f, ok := r.number(k, v); ok {
-			*p = f
-		}
-	}
-}
-
-func (r *optReader) int(p *int) func(string, js.Value) {
-	return func(k string, v js.Value) {
-		if f, ok := r.number(k, v); ok {
-			if f != float64(int64(f)) {
-				r.typeErr(k, "an integer", v)
-				return
-			}
-			*p = int(f)
-		}
-	}
+	}()
+	return v.Type()
 }

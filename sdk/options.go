@@ -78,7 +78,10 @@ type Options struct {
 
 	// Raw turns the envelope off: every text frame goes untouched to the
 	// OnRaw handlers, and no heartbeat pings are sent (the server may not
-	// know them). Defaults to false.
+	// know them). Nothing then confirms what was sent before a connection
+	// is lost: all of it is reported as an *UnconfirmedError unless the
+	// client closed the connection cleanly (see Delivery in the package
+	// documentation). Defaults to false.
 	Raw bool
 
 	// nativeHTTPClient is set by WithHTTPClient (native build only); it is
@@ -112,6 +115,8 @@ type Backoff struct {
 // Timeout after that, the connection is declared dead and replaced. Any
 // inbound frame counts as life. Time is judged by the clock, not by counting
 // timer ticks, so throttled timers in background tabs cannot fake liveness.
+// The client also pings to confirm what it sent (see Delivery in the
+// package documentation), with the heartbeat off too.
 type Heartbeat struct {
 	// Interval of silence before a ping. Negative disables the heartbeat.
 	// Defaults to 25 s.

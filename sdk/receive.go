@@ -18,6 +18,10 @@ func (c *Client) receive(l *link, typ MessageType, data []byte) {
 		c.dispatchRaw(l.lf, typ, data)
 		return
 	}
+	if !validText(data) {
+		c.report(l.lf, (&scanner{b: data}).fail("text frame is not valid UTF-8"))
+		return
+	}
 	e, err := scanEnvelope(data)
 	if err != nil {
 		c.report(l.lf, err)
@@ -25,9 +29,11 @@ func (c *Client) receive(l *link, typ MessageType, data []byte) {
 	}
 	switch {
 	case e.Re > 0:
-		c.settle(e)
+		if !c.settle(l, e, now) {
+			c.report(l.lf, &UnexpectedReplyError{Type: e.Type, Re: e.Re})
+		}
 	case e.ID == 0 && e.Type == "ping":
-		c.writeFrame(l.ctx, l, bytesFrame(MessageText, pongFrame))
+		c.writeReply(l.wctx, l, bytesFrame(MessageText, pongFrame))
 	case e.ID == 0 && e.Type == "pong":
 		c.pong(l, now)
 	case e.ID > 0:
@@ -53,12 +59,25 @@ func (c *Client) arrived(l *link, size int) (now int64, ok bool) {
 	return now, true
 }
 
-// pong takes the round-trip time of the outstanding heartbeat ping.
+// pong takes the round-trip time of the oldest outstanding ping, and
+// confirms what was written before it.
 func (c *Client) pong(l *link, now int64) {
-	if at := l.pingAt.Swap(0); at != 0 {
+	at, wake := l.led.pong(now)
+	if wake {
+		l.askConfirm()
+	}
+	if at != 0 {
 		c.mu.Lock()
 		c.rtt = time.Duration(now - at)
 		c.mu.Unlock()
+	}
+}
+
+// confirmReply confirms what was written on l before request p, which a
+// reply on l answered.
+func (c *Client) confirmReply(l *link, p *pending, now int64) {
+	if p.link == l && l.led.reply(p, now) {
+		l.askConfirm()
 	}
 }
 
@@ -69,7 +88,7 @@ func (c *Client) unknownType(l *link, e envelope, known []string) {
 	err := &UnknownTypeError{Type: e.Type, Suggestion: suggest(e.Type, known)}
 	c.report(l.lf, err)
 	if e.ID > 0 {
-		c.writeFrame(l.ctx, l, bytesFrame(MessageText, errorReply(e.Type, e.ID, "unknown_type", err.Error())))
+		c.writeReply(l.wctx, l, bytesFrame(MessageText, errorReply(e.Type, e.ID, "unknown_type", err.Error())))
 	}
 }
 
@@ -77,6 +96,9 @@ func (c *Client) dispatchRaw(lf *life, typ MessageType, data []byte) {
 	c.mu.Lock()
 	hs := c.reg.raw.list
 	c.mu.Unlock()
+	if len(hs) == 0 {
+		c.report(lf, &UnhandledFrameError{Frame: typ, Size: len(data)})
+	}
 	for _, h := range hs {
 		c.emit(lf, "raw", func() { h.fn(typ, data) })
 	}
@@ -134,7 +156,7 @@ func (c *Client) serveRequest(l *link, e envelope) {
 		}
 		// The reply belongs to the connection that asked; if it is gone, so
 		// is the peer's request.
-		c.writeFrame(l.ctx, l, bytesFrame(MessageText, frame))
+		c.writeReply(l.wctx, l, bytesFrame(MessageText, frame))
 	})
 }
 

@@ -22,7 +22,10 @@ func (c *Client) route(l *link, typ MessageType, head []byte, size int, complete
 	if typ == MessageText && !c.opts.Raw {
 		if complete {
 			e, err = scanEnvelope(head)
-		} else if e, err = scanHead(head); err != nil {
+		} else if e, err = scanHead(head); err != nil || e.ID == 0 && e.Re == 0 && !c.eventHandled(e.Type) {
+			// A head with neither id nor re may belong to a request or a
+			// reply whose id or re comes after data: only an event with a
+			// handler is routed without the whole message.
 			return actFull
 		}
 	}
@@ -40,9 +43,12 @@ func (c *Client) route(l *link, typ MessageType, head []byte, size int, complete
 	switch {
 	case e.Re > 0:
 		// Go only correlates: JavaScript holds the promise and resolves it.
-		if c.takePending(e.Re) == nil {
+		p := c.takePending(e.Re)
+		if p == nil {
+			c.report(l.lf, &UnexpectedReplyError{Type: e.Type, Re: e.Re})
 			return actNone
 		}
+		c.confirmReply(l, p, now)
 		return actReply
 	case e.ID == 0 && e.Type == "ping":
 		return actPong
@@ -72,11 +78,23 @@ func (c *Client) route(l *link, typ MessageType, head []byte, size int, complete
 	return actNone
 }
 
+// eventHandled reports whether events of type t have handlers.
+func (c *Client) eventHandled(t string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ls := c.reg.events[t]
+	return ls != nil && len(ls.list) > 0
+}
+
 // scanHead reads type, id and re from the start of a message that goes on
 // beyond head. It stops at the first "data" or "error" key once the type is
 // known: senders put type, id and re first (as the SDK does), so the head of
 // even a large message routes it. Anything else is an error, and the caller
-// scans the whole message instead.
+// scans the whole message instead. What comes after data goes unseen: an id
+// or re there (route then scans the whole message unless the type has event
+// handlers), or a routing key repeated (JSON.parse, which JavaScript runs
+// on the whole message, keeps the last); FuzzScanHead and FuzzRoute check
+// that nothing else can tell head and whole message apart.
 func scanHead(b []byte) (envelope, error) {
 	var e envelope
 	s := scanner{b: b}
@@ -86,7 +104,7 @@ func scanHead(b []byte) (envelope, error) {
 	}
 	for {
 		s.space()
-		key, ok := s.rawString()
+		key, ok := s.stringValue()
 		if !ok {
 			return e, s.fail("head too short")
 		}

@@ -10,11 +10,17 @@ import (
 // link is one connection: the sink its transport reports to, and the state
 // the heartbeat reads.
 type link struct {
-	c       *Client
-	lf      *life
-	conn    conn
-	ctx     context.Context // ends with the connection
-	cancel  context.CancelFunc
+	c      *Client
+	lf     *life
+	conn   conn
+	ctx    context.Context // ends with the connection, or when the client stops
+	cancel context.CancelFunc
+	// wctx bounds writes: it ends with the connection only. Close must not
+	// end it: coder/websocket tears the connection down when a write's
+	// context ends, which would cut off the close handshake that confirms
+	// what was written (see endLink).
+	wctx    context.Context
+	wcancel context.CancelFunc
 	done    chan struct{} // closed by ended
 	info    CloseInfo     // valid once done is closed
 	endOnce sync.Once
@@ -26,7 +32,33 @@ type link struct {
 	// so far have been scheduled for this link.
 	openRan  bool
 	lastRecv atomic.Int64 // c.now() of the last inbound frame
-	pingAt   atomic.Int64 // c.now() of the outstanding ping, 0 if none
+
+	// wlock is the write lock: one frame at a time is written, and noted
+	// in led, so that the ledger's numbers follow the order on the wire.
+	wlock chan struct{}
+	// closing (guarded by wlock) fails writes once endLink has begun the
+	// close handshake; broken (guarded by wlock) records a failed write,
+	// which may have torn the connection down under the handshake.
+	closing, broken bool
+	led             ledger
+	// confirm wakes the supervisor to plan a confirmation ping.
+	confirm chan struct{}
+
+	// The send path combines writes: the sender that finds no write in
+	// progress becomes the writer and also writes the frames other senders
+	// hand it meanwhile (handed), so that many goroutines sending at once
+	// do not queue up on the connection's write lock one wake-up at a time.
+	wmu     sync.Mutex
+	writing bool
+	handed  []outFrame
+	spare   []outFrame
+}
+
+// outFrame is a frame handed to the connection's current writer.
+type outFrame struct {
+	f frame
+	t string
+	p *pending
 }
 
 func (l *link) frame(typ MessageType, data []byte) { l.c.receive(l, typ, data) }
@@ -41,6 +73,7 @@ func (l *link) ended(info CloseInfo) {
 	l.endOnce.Do(func() {
 		l.info = info
 		l.cancel()
+		l.wcancel()
 		close(l.done)
 	})
 }
@@ -102,6 +135,8 @@ func (c *Client) decide(info CloseInfo, failures int) error {
 		retry = c.opts.ShouldReconnect(info)
 	case he != nil:
 		retry = reconnectAfterStatus(he.Status)
+	case retryCannotFix(info.Err):
+		retry = false
 	case info.WasClean:
 		retry = reconnectAfterClose(info.Code)
 	default:
@@ -114,6 +149,17 @@ func (c *Client) decide(info CloseInfo, failures int) error {
 		return info.Err
 	}
 	return &CloseError{Code: info.Code, Reason: info.Reason}
+}
+
+// newLink returns the link for one connection attempt of lf.
+func newLink(c *Client, lf *life) *link {
+	l := &link{c: c, lf: lf, done: make(chan struct{}), drained: make(chan struct{}, 1),
+		wlock: make(chan struct{}, 1), confirm: make(chan struct{}, 1)}
+	l.led.noPing = c.opts.Raw
+	l.ctx, l.cancel = context.WithCancel(lf.ctx)
+	l.wctx, l.wcancel = context.WithCancel(context.Background())
+	l.lastRecv.Store(int64(c.now()))
+	return l
 }
 
 // connect makes one attempt, URL callback included, within ConnectTimeout.
@@ -133,12 +179,11 @@ func (c *Client) connect(lf *life) (*link, error) {
 		}
 		url = u
 	}
-	l := &link{c: c, lf: lf, done: make(chan struct{}), drained: make(chan struct{}, 1)}
-	l.ctx, l.cancel = context.WithCancel(lf.ctx)
-	l.lastRecv.Store(int64(c.now()))
+	l := newLink(c, lf)
 	conn, err := c.dial(ctx, url, &c.opts, l)
 	if err != nil {
 		l.cancel()
+		l.wcancel()
 		if timedOut() {
 			err = &timeoutDialError{c.opts.ConnectTimeout, err}
 		}
@@ -173,6 +218,7 @@ func (c *Client) serve(lf *life, l *link) (info CloseInfo, manual, healthy bool)
 	c.link, c.flushing, c.connectedSince = nil, false, 0
 	lost := c.takePendingLocked(l)
 	c.mu.Unlock()
+	c.closeLedger(l, endCause(l, info))
 	err := ErrConnectionLost
 	if lf.ctx.Err() != nil {
 		err = ErrClosed
@@ -189,29 +235,46 @@ func (c *Client) openAndWatch(lf *life, l *link) (CloseInfo, bool) {
 	}
 	hb := c.opts.Heartbeat
 	beat := hb.Interval > 0 && !c.opts.Raw
+	age := c.opts.confirmAge()
 	var pingAt int64
 	timer := newAlarm(time.Hour)
 	defer timer.stop()
 	for {
+		// A confirmation ping (see confirm.go) is also a heartbeat ping:
+		// nothing arriving within Timeout after it means the connection
+		// is dead.
+		due, wait := l.led.plan(c.now(), age)
+		if due {
+			at := c.ping(l)
+			if beat && pingAt == 0 {
+				pingAt = at
+			}
+			wait = age // if the ping could not be written, try again then
+		}
 		if beat {
 			now, last := int64(c.now()), l.lastRecv.Load()
-			var wait time.Duration
+			var hbWait time.Duration
 			switch {
 			case pingAt != 0 && last > pingAt:
 				pingAt = 0
 				continue
 			case pingAt == 0 && now-last >= int64(hb.Interval):
 				pingAt = c.ping(l)
-				wait = hb.Timeout
+				hbWait = hb.Timeout
 			case pingAt == 0:
-				wait = time.Duration(last + int64(hb.Interval) - now)
+				hbWait = time.Duration(last + int64(hb.Interval) - now)
 			case now-pingAt >= int64(hb.Timeout):
 				l.conn.abort()
 				c.waitEnded(l)
 				return CloseInfo{Code: 1006, Err: ErrHeartbeatTimeout}, false
 			default:
-				wait = time.Duration(pingAt + int64(hb.Timeout) - now)
+				hbWait = time.Duration(pingAt + int64(hb.Timeout) - now)
 			}
+			if wait == 0 || hbWait < wait {
+				wait = hbWait
+			}
+		}
+		if wait > 0 {
 			timer.reset(wait)
 		}
 		select {
@@ -221,6 +284,7 @@ func (c *Client) openAndWatch(lf *life, l *link) (CloseInfo, bool) {
 			return c.endLink(lf, l, false)
 		case <-c.kick:
 			return c.endLink(lf, l, true)
+		case <-l.confirm:
 		case <-c.wake:
 			if beat && pingAt == 0 {
 				pingAt = c.ping(l)
@@ -241,10 +305,19 @@ func (c *Client) ping(l *link) int64 {
 	if at == 0 {
 		at = 1
 	}
-	l.pingAt.Store(at)
-	ctx, cancel, _ := withTimeout(l.ctx, c.opts.Heartbeat.Timeout)
+	ctx, cancel, _ := withTimeout(l.wctx, c.opts.Heartbeat.Timeout)
 	defer cancel()
-	c.writeFrame(ctx, l, bytesFrame(MessageText, pingFrame))
+	if l.lockWrite(ctx) == nil {
+		// Noted first: the pong may arrive before the write returns.
+		l.led.notePing(at)
+		if l.conn.write(ctx, bytesFrame(MessageText, pingFrame)) == nil {
+			c.msgsOut.Add(1)
+			c.bytesOut.Add(int64(len(pingFrame)))
+		} else {
+			l.broken = true
+		}
+		l.unlockWrite()
+	}
 	return at
 }
 
@@ -268,9 +341,59 @@ func (c *Client) endLink(lf *life, l *link, manual bool) (CloseInfo, bool) {
 		code, reason = lf.closeCode, lf.closeReason
 		c.mu.Unlock()
 	}
+	// Sends from now on wait in the queue for the next connection (after
+	// Reconnect) instead of failing on this one.
+	c.mu.Lock()
+	if c.link == l {
+		c.flushing = true
+	}
+	c.mu.Unlock()
+	// The peer answers the close frame only after reading everything
+	// written before it: if it does, that is confirmed (see confirm.go).
+	// lf.ctx may have ended: the wait for a write in progress has a
+	// context of its own.
+	ctx, cancel, _ := withTimeout(context.Background(), closeWait)
+	trust := l.acquire(ctx) == nil
+	cancel()
+	var mark uint64
+	if trust {
+		mark = l.led.mark()
+		trust = !l.broken
+		l.closing = true
+		l.release()
+	}
 	l.conn.close(code, reason)
 	c.waitEnded(l)
+	if trust && answeredClose(l, code, reason) {
+		l.led.confirm(mark)
+	}
 	return CloseInfo{Code: code, Reason: reason, WasClean: true}, manual
+}
+
+// answeredClose reports whether l ended with the peer's answer to the close
+// frame the client sent with code and reason. Peers echo the code and
+// reason (RFC 6455, 5.5.1); a close frame with anything else is the peer's
+// own, sent before it read the client's, which proves nothing.
+func answeredClose(l *link, code int, reason string) bool {
+	select {
+	case <-l.done:
+		return l.info.WasClean && l.info.Code == code && l.info.Reason == reason
+	default:
+		return false // dropped after closeWait
+	}
+}
+
+// endCause is why l ended, for an *UnconfirmedError.
+func endCause(l *link, info CloseInfo) error {
+	if info.Err != nil {
+		return info.Err
+	}
+	select {
+	case <-l.done:
+		return l.info.Err
+	default:
+		return nil
+	}
 }
 
 // waitEnded waits for the transport to report the end, at most closeWait:
@@ -327,6 +450,9 @@ type openKey struct{}
 // the queue's tail; flushing ends when it is empty.
 func (c *Client) flush(lf *life, l *link) bool {
 	for {
+		if lf.ctx.Err() != nil {
+			return false // Close: what is left is discarded and reported
+		}
 		c.mu.Lock()
 		if l.congested {
 			c.mu.Unlock()
@@ -344,7 +470,7 @@ func (c *Client) flush(lf *life, l *link) bool {
 		if !ok {
 			return true
 		}
-		if err := c.writeFrame(l.ctx, l, it.frame); err != nil {
+		if err := c.writeFrame(l.wctx, l, it.frame, it.t, it.p); err != nil {
 			c.mu.Lock()
 			if it.p != nil {
 				it.p.link = nil

@@ -80,6 +80,10 @@ type Stats struct {
 	// Dropped counts messages that were discarded (expired by Queue.MaxAge,
 	// discarded when the client stopped, or larger than ReadLimit).
 	Dropped int64
+	// Unconfirmed counts sent messages that may not have arrived: written
+	// to a connection that ended before the server confirmed reading them,
+	// and reported as *UnconfirmedError.
+	Unconfirmed int64
 	// RTT is the last heartbeat round-trip time, zero before the first.
 	RTT time.Duration
 	// ConnectedSince is when the current connection opened; zero when not

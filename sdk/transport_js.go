@@ -44,11 +44,11 @@ func shimValue() js.Value {
 		browser.buf = make([]byte, 4096)
 		browser.shim = jsws.Shim()
 		browser.shim.Call("init",
-			js.FuncOf(func(_ js.Value, a []js.Value) any {
+			jsws.FuncOf(func(_ js.Value, a []js.Value) any {
 				onSocketEvent(int32(a[0].Int()), a[1].Int(), a[2], a[3], a[4])
 				return nil
 			}),
-			js.FuncOf(func(js.Value, []js.Value) any { return nil }))
+			jsws.FuncOf(func(js.Value, []js.Value) any { return nil }))
 	})
 	return browser.shim
 }
@@ -87,7 +87,8 @@ func dialBrowser(ctx context.Context, url string, o *Options, s sink) (conn, err
 	}
 	if err := jsws.Try(func() { sh.Call("open", bc.id, url, protocols, l.c.jsCID) }); err != nil {
 		forgetSocket(bc.id)
-		return nil, &badURLError{err}
+		// The constructor's message quotes the URL, or a part of it.
+		return nil, &badURLError{redactErr(err, url, nil)}
 	}
 	select {
 	case <-bc.opened:
@@ -258,6 +259,10 @@ var pageClients struct {
 	suspended []*Client
 }
 
+// validText: a browser fails a connection that sends a text frame of
+// invalid UTF-8 (as RFC 6455 asks), so every text frame it delivers is valid.
+func validText([]byte) bool { return true }
+
 // platformRunning adds a client to the page's running clients when it
 // starts and takes it out when it stops.
 func platformRunning(c *Client, running bool) {
@@ -290,7 +295,7 @@ func listenPage() {
 		return // not a window (a worker, say): no lifecycle signals
 	}
 	on := func(event string, f func(ev js.Value)) {
-		g.Call("addEventListener", event, js.FuncOf(func(_ js.Value, a []js.Value) any {
+		g.Call("addEventListener", event, jsws.FuncOf(func(_ js.Value, a []js.Value) any {
 			f(a[0])
 			return nil
 		}))
@@ -298,7 +303,7 @@ func listenPage() {
 	on("online", func(js.Value) { eachClient((*Client).checkLiveness) })
 	doc := g.Get("document")
 	if doc.Type() == js.TypeObject {
-		doc.Call("addEventListener", "visibilitychange", js.FuncOf(func(js.Value, []js.Value) any {
+		doc.Call("addEventListener", "visibilitychange", jsws.FuncOf(func(js.Value, []js.Value) any {
 			if doc.Get("visibilityState").String() == "visible" {
 				eachClient((*Client).checkLiveness)
 			}

@@ -8,17 +8,18 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 )
 
 // WithHTTPClient returns a copy of o (nil means defaults) whose native
-// handshakes use hc: for TLS settings, proxies or a custom net.Dialer. It
-// exists only in the native build; the browser chooses its own network
-// stack.
+// handshakes use hc: for TLS settings, proxies or a custom net.Dialer (for
+// TLS settings alone, WithTLSConfig is shorter). It exists only in the
+// native build; the browser chooses its own network stack.
 func WithHTTPClient(o *Options, hc *http.Client) *Options {
 	var c Options
 	if o != nil {
@@ -38,18 +39,34 @@ var platformDial dialer = dialNative
 // a running client to page lifecycle signals.
 func platformRunning(*Client, bool) {}
 
+// validText reports whether a text frame is valid UTF-8: coder/websocket
+// passes on what the server sent unchecked. An invalid one is reported and
+// dropped, like any malformed frame; the connection stays up.
+func validText(b []byte) bool { return utf8.Valid(b) }
+
 type nativeConn struct {
 	ws        *websocket.Conn
 	closeOnce sync.Once
 	done      chan struct{} // closed when the read loop has ended
+	closer    atomic.Pointer[closeHandshake]
+	aborted   atomic.Bool // dropped without waiting for the peer's answer
+}
+
+// closeHandshake is a close the client started.
+type closeHandshake struct {
+	code   int
+	reason string
+	done   chan struct{} // closed when websocket.Conn.Close has returned
+	err    error         // what it returned
 }
 
 func dialNative(ctx context.Context, rawURL string, o *Options, s sink) (conn, error) {
 	// A URL that cannot work stops the client instead of retrying forever.
+	// No error quotes rawURL as is: it may carry credentials (see redact.go).
 	if u, err := url.Parse(rawURL); err != nil {
-		return nil, &badURLError{err}
+		return nil, badURL(rawURL, err)
 	} else if u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https" {
-		return nil, &badURLError{errors.New("scheme " + strconv.Quote(u.Scheme) + " is not ws or wss")}
+		return nil, &badURLError{errors.New(redactURL(rawURL) + ": scheme is not ws or wss")}
 	}
 	opts := &websocket.DialOptions{
 		HTTPHeader:   http.Header(o.Header),
@@ -63,7 +80,7 @@ func dialNative(ctx context.Context, rawURL string, o *Options, s sink) (conn, e
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols && resp.StatusCode != 0 {
 			return nil, &HandshakeError{Status: resp.StatusCode}
 		}
-		return nil, err
+		return nil, dialError(rawURL, o, err)
 	}
 	// The core enforces the read limit itself so that an oversized message
 	// is discarded without killing the connection.
@@ -80,7 +97,7 @@ func (c *nativeConn) readLoop(s sink, limit int64) {
 	for {
 		typ, r, err := c.ws.Reader(ctx)
 		if err != nil {
-			s.ended(closeInfoFromErr(err))
+			c.end(s, err)
 			return
 		}
 		buf, err = readLimited(r, limit, buf[:0])
@@ -90,13 +107,43 @@ func (c *nativeConn) readLoop(s sink, limit int64) {
 			s.oversize(le.Size)
 			continue
 		case err != nil:
-			s.ended(closeInfoFromErr(err))
+			c.end(s, err)
 			return
 		}
 		data := make([]byte, len(buf))
 		copy(data, buf)
 		s.frame(MessageType(typ), data)
 	}
+}
+
+// end reports the connection gone. A read error (the peer vanished) leaves
+// the websocket.Conn open, holding its socket and buffers until a finalizer
+// runs, so it is closed first.
+//
+// After a close the client started, the read loop often does not see the
+// peer's answer: websocket.Conn.Close reads it itself and then closes the
+// connection under the loop. Close returns nil when the answer carried the
+// client's code, and the core relies on that (the peer has read everything
+// written before the close frame), so end waits for it. Close also returns
+// nil when something closed the connection under it: the core writes
+// nothing during the handshake, and abort and the grace timer mark their
+// drops.
+func (c *nativeConn) end(s sink, err error) {
+	info := closeInfoFromErr(err)
+	if h := c.closer.Load(); h != nil && !info.WasClean {
+		t := time.NewTimer(2 * closeGrace)
+		select {
+		case <-h.done:
+			if h.err == nil && !c.aborted.Load() {
+				info = CloseInfo{Code: h.code, Reason: h.reason, WasClean: true,
+					Err: &CloseError{Code: h.code, Reason: h.reason}}
+			}
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	c.ws.CloseNow()
+	s.ended(info)
 }
 
 // readLimited reads a whole message into buf; past limit it discards the
@@ -139,13 +186,19 @@ func (c *nativeConn) write(ctx context.Context, f frame) error {
 
 func (c *nativeConn) close(code int, reason string) {
 	c.closeOnce.Do(func() {
+		h := &closeHandshake{code: code, reason: reason, done: make(chan struct{})}
+		c.closer.Store(h)
 		go func() {
-			// Close waits for the peer's close frame, which the read loop
-			// consumes; a silent peer is cut off after closeGrace.
-			go c.ws.Close(websocket.StatusCode(code), reason)
+			// Close waits for the peer's close frame (see end); a silent
+			// peer is cut off after closeGrace.
+			go func() {
+				h.err = c.ws.Close(websocket.StatusCode(code), reason)
+				close(h.done)
+			}()
 			select {
 			case <-c.done:
 			case <-time.After(closeGrace):
+				c.aborted.Store(true)
 				c.ws.CloseNow()
 			}
 		}()
@@ -154,5 +207,6 @@ func (c *nativeConn) close(code int, reason string) {
 
 func (c *nativeConn) abort() {
 	c.closeOnce.Do(func() {})
+	c.aborted.Store(true)
 	c.ws.CloseNow()
 }

@@ -52,6 +52,46 @@ func Request[Out any](ctx context.Context, c *Client, t string, in any) (Out, er
 	return out, unmarshal(raw, &out)
 }
 
+// Go starts a request like Request but returns at once, so that one
+// goroutine can have many requests in flight without a goroutine for each.
+// ctx, or Options.RequestTimeout when it has no deadline, bounds the
+// request as it does Request's; the outcome is the same as Request's.
+func Go[Out any](ctx context.Context, c *Client, t string, in any) *Call[Out] {
+	call := &Call[Out]{done: make(chan struct{})}
+	data, err := marshal(in)
+	if err != nil {
+		call.err = err
+		close(call.done)
+		return call
+	}
+	c.start(ctx, t, data, func(r reply) {
+		call.raw, call.err = r.data, r.err
+		close(call.done)
+	})
+	return call
+}
+
+// Call is a request started by Go.
+type Call[Out any] struct {
+	done chan struct{}
+	raw  []byte
+	err  error
+}
+
+// Done is closed once the request's outcome is known.
+func (call *Call[Out]) Done() <-chan struct{} { return call.done }
+
+// Result waits until Done is closed and returns what Request would have:
+// the reply's data decoded into Out, or the error.
+func (call *Call[Out]) Result() (Out, error) {
+	<-call.done
+	var out Out
+	if call.err != nil {
+		return out, call.err
+	}
+	return out, unmarshal(call.raw, &out)
+}
+
 // HandleRequest makes fn the handler of requests of type t from the peer,
 // replacing any earlier one. fn's result is the reply; an error becomes an
 // error reply, with its Code and Message when it is a *RemoteError and

@@ -9,6 +9,7 @@ import (
 	_ "embed"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"syscall/js"
 )
 
@@ -27,6 +28,26 @@ func Shim() js.Value {
 	})
 	return shim
 }
+
+// liveFuncs counts the js.Func values made by FuncOf and not yet released:
+// the soak test checks that reconnects leave none behind.
+var liveFuncs atomic.Int32
+
+// FuncOf is js.FuncOf, counted. Every js.Func of the sdk is made here (none
+// is made per message).
+func FuncOf(fn func(this js.Value, args []js.Value) any) js.Func {
+	liveFuncs.Add(1)
+	return js.FuncOf(fn)
+}
+
+// Release releases a js.Func made by FuncOf.
+func Release(f js.Func) {
+	f.Release()
+	liveFuncs.Add(-1)
+}
+
+// LiveFuncs is the number of js.Func values made by FuncOf and not released.
+func LiveFuncs() int { return int(liveFuncs.Load()) }
 
 // Fast reports whether the shim reached the wasm exports (the per-message
 // path then runs without js.Func calls).

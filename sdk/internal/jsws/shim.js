@@ -23,6 +23,7 @@ const clients = new Map();     // client id -> dispatch(action, data) of the Jav
 let goEvent = null;            // js.Func: (sock, kind, a, b, c)
 let goYield = null;            // js.Func doing nothing: lets woken goroutines run
 let bufPtr = 0, bufCap = 0, u8 = null, region = null;
+let timers = 0;                // pending setTimeout calls, for live()
 
 // view returns a view of all wasm memory and makes Go's buffer at least
 // need bytes; region views just the buffer. Both are made again when the
@@ -99,11 +100,13 @@ function watchDrain(id, s) {
   if (s.draining) return;
   s.draining = true;
   const poll = () => {
+    timers--;
     if (!socks.has(id)) return;
-    if (s.ws.bufferedAmount > LOW_WATER) { setTimeout(poll, 10); return; }
+    if (s.ws.bufferedAmount > LOW_WATER) { timers++; setTimeout(poll, 10); return; }
     s.draining = false;
     goEvent(id, 4, 0, 0, 0);
   };
+  timers++;
   setTimeout(poll, 10);
 }
 
@@ -113,6 +116,8 @@ return {
   refs,
   clients,
   init(ev, y) { goEvent = ev; goYield = y; },
+  // yield lets goroutines an export made runnable run now.
+  yield() { goYield(); },
   // open creates a socket; it throws what the WebSocket constructor throws.
   open(id, url, protocols, cid) {
     const ws = protocols.length ? new WebSocket(url, protocols) : new WebSocket(url);
@@ -167,4 +172,8 @@ return {
     return str === undefined ? false : this.sendStr(id, str);
   },
   release(ref) { refs.delete(ref); },
+  // live counts what the shim holds, for tests that check that nothing is
+  // left behind: sockets (each with its four event handlers), strings held
+  // for queued messages, pending timers, registered JavaScript clients.
+  live() { return { sockets: socks.size, refs: refs.size, timers, clients: clients.size }; },
 };

@@ -2,6 +2,7 @@ package testserver
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -103,7 +104,10 @@ func (r *Remote) SetDelay(d time.Duration) {
 	r.do("delay", url.Values{"ms": {strconv.FormatInt(d.Milliseconds(), 10)}}, nil)
 }
 func (r *Remote) Broadcast(frame string) { r.do("broadcast", url.Values{"frame": {frame}}, nil) }
-func (r *Remote) Reset()                 { r.do("reset", nil, nil) }
+func (r *Remote) BroadcastBinary(b []byte) {
+	r.do("broadcast", url.Values{"frame": {base64.StdEncoding.EncodeToString(b)}, "binary": {"1"}}, nil)
+}
+func (r *Remote) Reset() { r.do("reset", nil, nil) }
 
 func (r *Remote) stats() Stats {
 	var s Stats

@@ -2,6 +2,8 @@ package testserver
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -54,6 +56,8 @@ var ErrClosed = errors.New("testserver: server closed")
 type Server struct {
 	addr     string // the /ws listener's address, kept across Down and Up
 	ctrlAddr string
+	tls      *tls.Config // non-nil: /ws is served over TLS (StartTLS)
+	cert     *x509.Certificate
 
 	ctx    context.Context // canceled by Close; parent of every connection's context
 	cancel context.CancelFunc
@@ -90,6 +94,25 @@ func Start() (*Server, error) {
 // StartAddr is Start with chosen addresses: addr for /ws, controlAddr for the
 // control surface. Both must be loopback; port 0 picks a free port.
 func StartAddr(addr, controlAddr string) (*Server, error) {
+	return startServer(addr, controlAddr, nil, nil)
+}
+
+// StartTLS is Start with the /ws listener behind TLS, so that URL is
+// "wss://127.0.0.1:PORT/ws". The certificate is self-signed, made afresh
+// for 127.0.0.1, ::1 and localhost: clients reject it unless they trust
+// Certificate as a root CA. The control surface stays plain HTTP.
+func StartTLS() (*Server, error) {
+	cert, pair, err := selfSigned()
+	if err != nil {
+		return nil, err
+	}
+	return startServer("127.0.0.1:0", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pair}}, cert)
+}
+
+// Certificate is the server's TLS certificate (StartTLS), or nil.
+func (s *Server) Certificate() *x509.Certificate { return s.cert }
+
+func startServer(addr, controlAddr string, tlsConfig *tls.Config, cert *x509.Certificate) (*Server, error) {
 	ln, err := listenLoopback(addr)
 	if err != nil {
 		return nil, err
@@ -102,6 +125,8 @@ func StartAddr(addr, controlAddr string) (*Server, error) {
 	s := &Server{
 		addr:           ln.Addr().String(),
 		ctrlAddr:       ctrlLn.Addr().String(),
+		tls:            tlsConfig,
+		cert:           cert,
 		recvSignal:     make(chan struct{}),
 		handshakesIdle: make(chan struct{}),
 	}
@@ -163,11 +188,18 @@ func (s *Server) listenWS(ln net.Listener) {
 	mux.HandleFunc("/control/", s.serveControl)
 	srv := newHTTPServer(mux)
 	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		if tc, ok := c.(*tls.Conn); ok {
+			c = tc.NetConn()
+		}
 		g, _ := c.(*gateConn)
 		return context.WithValue(ctx, connInfoKey{}, connInfo{gate: g, gen: gen})
 	}
 	s.wsSrv = srv
-	s.serve(srv, &gateListener{Listener: ln, silent: s.isSilent})
+	var gated net.Listener = &gateListener{Listener: ln, silent: s.isSilent}
+	if s.tls != nil {
+		gated = tls.NewListener(gated, s.tls)
+	}
+	s.serve(srv, gated)
 }
 
 func (s *Server) isSilent() bool {
@@ -200,11 +232,23 @@ func (s *Server) goTracked(fn func()) bool {
 	return true
 }
 
-// URL is the WebSocket endpoint, "ws://127.0.0.1:PORT/ws".
-func (s *Server) URL() string { return "ws://" + s.addr + "/ws" }
+// URL is the WebSocket endpoint, "ws://127.0.0.1:PORT/ws" ("wss://" after
+// StartTLS).
+func (s *Server) URL() string {
+	if s.tls != nil {
+		return "wss://" + s.addr + "/ws"
+	}
+	return "ws://" + s.addr + "/ws"
+}
 
-// HTTPURL is the origin of the /ws listener, "http://127.0.0.1:PORT".
-func (s *Server) HTTPURL() string { return "http://" + s.addr }
+// HTTPURL is the origin of the /ws listener, "http://127.0.0.1:PORT"
+// ("https://" after StartTLS).
+func (s *Server) HTTPURL() string {
+	if s.tls != nil {
+		return "https://" + s.addr
+	}
+	return "http://" + s.addr
+}
 
 // Addr is the /ws listener's address, "127.0.0.1:PORT". It does not change
 // across Down and Up.

@@ -1,6 +1,6 @@
 // Package sdkclient runs the bench workloads the way a user of steadyws's
-// typed Go API would write them: sdk.Request for round trips, one goroutine
-// per request when pipelining, sdk.Send and sdk.Handle for events. The
+// typed Go API would write them: sdk.Request for round trips, sdk.Go from
+// one goroutine when pipelining, sdk.Send and sdk.Handle for events. The
 // native harness runs it as client F, the wasm program in ../../wasmgo as
 // client C.
 package sdkclient
@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/steadyws/steadyws/js/bench/internal/workload"
@@ -92,36 +91,35 @@ func pipelined(ctx context.Context, p workload.Params) workload.Result {
 			return workload.Fail(r, err)
 		}
 	}
+	// One goroutine starts every request with sdk.Go while this one
+	// takes the outcomes in order, as they come.
 	lat := make([]float64, p.N)
-	var (
-		wg       sync.WaitGroup
-		ok       atomic.Int64
-		firstErr atomic.Pointer[error]
-	)
+	type started struct {
+		call *sdk.Call[workload.Data]
+		t0   time.Time
+	}
+	calls := make(chan started, p.N)
 	var t workload.Timer
 	t.Start()
+	go func() {
+		for i := range p.N {
+			seq, t0 := int64(i+1), time.Now()
+			calls <- started{sdk.Go[workload.Data](ctx, c, "echo", workload.Data{Seq: seq, Pad: pad}), t0}
+		}
+	}()
 	for i := range p.N {
-		wg.Go(func() {
-			seq := int64(i + 1)
-			t0 := time.Now()
-			out, err := sdk.Request[workload.Data](ctx, c, "echo", workload.Data{Seq: seq, Pad: pad})
-			if err == nil {
-				err = workload.Check(out, seq, pad)
-			}
-			if err != nil {
-				firstErr.CompareAndSwap(nil, &err)
-				return
-			}
-			lat[i] = workload.Us(time.Since(t0))
-			ok.Add(1)
-		})
+		s := <-calls
+		out, err := s.call.Result()
+		if err == nil {
+			err = workload.Check(out, int64(i+1), pad)
+		}
+		if err != nil {
+			return workload.Fail(r, err)
+		}
+		lat[i] = workload.Us(time.Since(s.t0))
+		r.N++
 	}
-	wg.Wait()
 	t.Stop(&r)
-	if e := firstErr.Load(); e != nil {
-		return workload.Fail(r, *e)
-	}
-	r.N = int(ok.Load())
 	r.LatUs = lat
 	return r
 }

@@ -1,0 +1,34 @@
+//go:build !js
+
+package main
+
+import (
+	"context"
+	"testing"
+
+	"github.com/steadyws/steadyws/js/bench/internal/coderclient"
+	"github.com/steadyws/steadyws/js/bench/internal/sdkclient"
+	"github.com/steadyws/steadyws/js/bench/internal/workload"
+)
+
+// benchNative runs one native client's workload against the bench server
+// per iteration: `go test -bench . -cpuprofile` gives a profile of E or F
+// without the browser half of make bench.
+func benchNative(b *testing.B, wl string, n, pad int, run func(context.Context, workload.Params) workload.Result) {
+	s := newServer(nil)
+	if err := s.start(); err != nil {
+		b.Fatal(err)
+	}
+	defer s.close()
+	for b.Loop() {
+		r := run(context.Background(), workload.Params{Workload: wl, URL: "ws://" + s.addr + "/ws", N: n, Pad: pad, Warmup: 10, TimeoutMs: 60000})
+		if r.Err != "" {
+			b.Fatal(r.Err)
+		}
+	}
+}
+
+func BenchmarkPipeE(b *testing.B) { benchNative(b, "pipelined", 20000, 6, coderclient.Client{}.Run) }
+func BenchmarkPipeF(b *testing.B) { benchNative(b, "pipelined", 20000, 6, sdkclient.Run) }
+func BenchmarkRTTE(b *testing.B)  { benchNative(b, "rtt", 2000, 6, coderclient.Client{}.Run) }
+func BenchmarkRTTF(b *testing.B)  { benchNative(b, "rtt", 2000, 6, sdkclient.Run) }
