@@ -16,17 +16,8 @@ import (
 // BenchmarkRequestRTT is one sequential request/reply round trip over
 // loopback against the test server (compare: make bench, clients E and F).
 func BenchmarkRequestRTT(b *testing.B) {
-	srv, err := startBenchServer()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
 	ctx := context.Background()
-	c, err := sdk.Dial(ctx, srv.URL(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	c := benchClient(b, benchServerURL(b))
 	in := echoMsg{N: 1, Text: "hello, world"}
 	for b.Loop() {
 		if _, err := sdk.Request[echoMsg](ctx, c, "echo", in); err != nil {
@@ -38,17 +29,8 @@ func BenchmarkRequestRTT(b *testing.B) {
 // BenchmarkRequestPipelined is 1,000 requests in flight at once, one
 // goroutine each, as the bench's pipelined workload does (client F).
 func BenchmarkRequestPipelined(b *testing.B) {
-	srv, err := startBenchServer()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
 	ctx := context.Background()
-	c, err := sdk.Dial(ctx, srv.URL(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	c := benchClient(b, benchServerURL(b))
 	const inFlight = 1000
 	for b.Loop() {
 		var wg sync.WaitGroup
@@ -67,13 +49,8 @@ func BenchmarkRequestPipelined(b *testing.B) {
 // BenchmarkCoderPipelined is BenchmarkRequestPipelined's workload on raw
 // coder/websocket and encoding/json, one writer and one reader (client E).
 func BenchmarkCoderPipelined(b *testing.B) {
-	srv, err := startBenchServer()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
 	ctx := context.Background()
-	ws, _, err := websocket.Dial(ctx, srv.URL(), nil)
+	ws, _, err := websocket.Dial(ctx, benchServerURL(b), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -118,4 +95,26 @@ func BenchmarkCoderPipelined(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*inFlight), "ns/request")
+}
+
+// benchServerURL starts a test server for one benchmark.
+func benchServerURL(b *testing.B) string {
+	b.Helper()
+	srv, err := startBenchServer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Close)
+	return srv.URL()
+}
+
+// benchClient dials url for one benchmark.
+func benchClient(b *testing.B, url string) *sdk.Client {
+	b.Helper()
+	c, err := sdk.Dial(context.Background(), url, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return c
 }
