@@ -79,6 +79,10 @@ func doSetup() string {
 	mux := http.NewServeMux()
 	mux.Handle("/dist/", http.StripPrefix("/dist/", http.FileServer(http.Dir(dist))))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if dir, name, ok := servedFile(r.URL.Path); ok {
+			http.ServeFile(w, r, filepath.Join(dir, name))
+			return
+		}
 		w.Header().Set("Content-Type", "text/html")
 		w.Write([]byte(testPage))
 	})
@@ -211,6 +215,38 @@ func post(t *testing.T, u string, out any) {
 			t.Fatalf("POST %s: %v", u, err)
 		}
 	}
+}
+
+var served struct {
+	sync.Mutex
+	dirs map[string]string // URL prefix -> directory
+}
+
+// serveDir serves dir's files under prefix (like "/x/") on the page's
+// origin until the test ends.
+func serveDir(t *testing.T, prefix, dir string) {
+	served.Lock()
+	defer served.Unlock()
+	if served.dirs == nil {
+		served.dirs = map[string]string{}
+	}
+	served.dirs[prefix] = dir
+	t.Cleanup(func() {
+		served.Lock()
+		delete(served.dirs, prefix)
+		served.Unlock()
+	})
+}
+
+func servedFile(path string) (dir, name string, ok bool) {
+	served.Lock()
+	defer served.Unlock()
+	for prefix, dir := range served.dirs {
+		if name, ok := strings.CutPrefix(path, prefix); ok && name != "" && !strings.Contains(name, "/") {
+			return dir, name, true
+		}
+	}
+	return "", "", false
 }
 
 // page opens the test page in a new tab and waits for the API to load.

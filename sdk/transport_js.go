@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -32,6 +33,11 @@ var browser struct {
 	next  int32
 	socks map[int32]*browserConn
 	buf   []byte // where the shim copies messages (or their heads) for Go
+	// sendGo is the shim's sendGo, called without a method name; fast
+	// when it reads the frame from wasm memory itself (the shim has the
+	// exports).
+	sendGo js.Value
+	fast   bool
 }
 
 // The shim is installed while the program starts, so that it finds the
@@ -49,6 +55,8 @@ func shimValue() js.Value {
 				return nil
 			}),
 			jsws.FuncOf(func(js.Value, []js.Value) any { return nil }))
+		browser.sendGo = browser.shim.Get("sendGo")
+		browser.fast = browser.shim.Get("fast").Bool()
 	})
 	return browser.shim
 }
@@ -59,6 +67,9 @@ type browserConn struct {
 	opened chan struct{}
 	failed chan CloseInfo // a close before open
 	isOpen atomic.Bool
+	// backlog is the socket's bufferedAmount after the last write (only
+	// the link's writer touches it).
+	backlog int
 }
 
 func lookup(id int32) *browserConn {
@@ -148,7 +159,7 @@ func (bc *browserConn) write(ctx context.Context, f frame) error {
 		}
 		return nil
 	}
-	for sh.Call("buffered", bc.id).Int() > highWater {
+	for bc.backlog > highWater {
 		t := newAlarm(10 * time.Millisecond)
 		select {
 		case <-ctx.Done():
@@ -156,20 +167,32 @@ func (bc *browserConn) write(ctx context.Context, f frame) error {
 			return ctx.Err()
 		case <-t.c:
 		}
+		bc.backlog = sh.Call("buffered", bc.id).Int()
 	}
-	b := js.Global().Get("Uint8Array").New(len(f.data))
-	js.CopyBytesToJS(b, f.data)
-	method := "sendText"
-	if f.typ == MessageBinary {
-		method = "sendBinary"
+	text := 0
+	if f.typ != MessageBinary {
+		text = 1
 	}
-	var ok bool
-	if err := jsws.Try(func() { ok = sh.Call(method, bc.id, b).Bool() }); err != nil {
+	n := -1
+	err := jsws.Try(func() {
+		if browser.fast {
+			// The shim reads the frame straight from wasm memory.
+			ptr := int(uintptr(unsafe.Pointer(unsafe.SliceData(f.data))))
+			n = browser.sendGo.Invoke(bc.id, text, ptr, len(f.data), nil).Int()
+			return
+		}
+		b := js.Global().Get("Uint8Array").New(len(f.data))
+		js.CopyBytesToJS(b, f.data)
+		n = browser.sendGo.Invoke(bc.id, text, 0, 0, b).Int()
+	})
+	runtime.KeepAlive(f.data)
+	if err != nil {
 		return err
 	}
-	if !ok {
+	if n < 0 {
 		return errSocketGone
 	}
+	bc.backlog = n
 	return nil
 }
 

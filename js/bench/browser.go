@@ -16,6 +16,7 @@ import (
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/profiler"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -164,7 +165,12 @@ func (b *browser) openPage(ctx context.Context, url, client string) (*page, erro
 		cancel()
 		return nil, fmt.Errorf("opening a tab: %w", err)
 	}
+	// chromedp enables the Network domain on every tab, and then Chromium
+	// reports each WebSocket frame, payload included, to the DevTools
+	// client: that tripled the cost of WebSocket.send and made every
+	// client look alike. A user's page has no DevTools attached.
 	err = p.do(ctx, 30*time.Second,
+		network.Disable(),
 		chromedp.Navigate(url),
 		chromedp.Poll(`typeof bench === "object"`, nil, chromedp.WithPollingTimeout(10*time.Second)),
 	)

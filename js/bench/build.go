@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -63,8 +64,10 @@ type wasmBuild struct {
 }
 
 // buildWasm builds the Go wasm clients into dir, in parallel, the way a
-// user would ship them: GOOS=js GOARCH=wasm -trimpath -ldflags='-s -w'.
-func buildWasm(ctx context.Context, modRoot, dir string) []*wasmBuild {
+// user would ship them: GOOS=js GOARCH=wasm -trimpath -ldflags='-s -w'. With
+// names, the binaries keep their name section, so that a CPU profile names
+// Go functions instead of numbering them (and they are larger).
+func buildWasm(ctx context.Context, modRoot, dir string, names bool) []*wasmBuild {
 	builds := []*wasmBuild{
 		{client: "C", pkg: "./bench/wasmgo", out: filepath.Join(dir, "c.wasm")},
 		{client: "D", pkg: "./bench/wasmcoder", out: filepath.Join(dir, "d.wasm")},
@@ -72,7 +75,11 @@ func buildWasm(ctx context.Context, modRoot, dir string) []*wasmBuild {
 	var wg sync.WaitGroup
 	for _, b := range builds {
 		wg.Go(func() {
-			cmd := exec.CommandContext(ctx, goCommand(), "build", "-trimpath", "-ldflags=-s -w", "-o", b.out, b.pkg)
+			args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", b.out, b.pkg}
+			if names {
+				args = slices.Delete(args, 2, 3)
+			}
+			cmd := exec.CommandContext(ctx, goCommand(), args...)
 			cmd.Dir = modRoot
 			cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 			var out bytes.Buffer

@@ -170,7 +170,7 @@ func runBench(ctx context.Context, cfg config) (*report, error) {
 	}
 	defer os.RemoveAll(tmp)
 	b.logf("building the Go wasm clients")
-	builds := buildWasm(ctx, modRoot, tmp)
+	builds := buildWasm(ctx, modRoot, tmp, cfg.profile != "")
 	for _, bl := range builds {
 		if bl.err != nil {
 			b.unavailable(bl.client, bl.err.Error())
@@ -265,7 +265,7 @@ func runBench(ctx context.Context, cfg config) (*report, error) {
 		if err := os.MkdirAll(cfg.profile, 0o755); err != nil {
 			return nil, err
 		}
-		b.notes = append(b.notes, "profiled: the first timed round of each browser client ran under the DevTools profiler, which slows it")
+		b.notes = append(b.notes, "profiled: the first timed round of each browser client ran under the DevTools profiler, which slows it; C and D were built with their name section, which makes them larger")
 	}
 	b.timing = true
 	for r := 1; r <= cfg.rounds && ctx.Err() == nil; r++ {
