@@ -438,3 +438,70 @@ func TestUnconfirmedErrorEvent(t *testing.T) {
 		t.Errorf("sends before a clean close reported: %q", got.AfterClose)
 	}
 }
+
+// TestClosedClientsAreLetGo: a page that opens and closes many clients keeps
+// none of them in the Go half or the shim; a closed client still reports its
+// final stats and why it is closed, and reconnect() brings it back with the
+// handlers it had.
+func TestClosedClientsAreLetGo(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var got struct {
+		Leaked, LeakedShim int
+		StatsOut           float64
+		SendCode, State    string
+		Echo, Reply, Kept  int
+		States             string
+	}
+	run(t, ctx, s, `
+		const base = steadyws.goStats();
+		const settled = (what) => until(what, () => {
+			const g = steadyws.goStats();
+			return g.clients === base.clients && g.shimClients === base.shimClients;
+		});
+		for (let i = 0; i < 30; i++) {
+			const c = steadyws.connect(WS, fast);
+			c.on("note", () => {});
+			await opened(c);
+			c.send("note", { i });
+			c.close();
+		}
+		await settled("30 closed clients let go");
+		const g = steadyws.goStats();
+
+		const c = steadyws.connect(WS, fast);
+		const echoes = [];
+		c.on("echo", (d) => echoes.push(d.n));
+		await opened(c);
+		c.send("echo", { n: 1 });
+		await until("first echo", () => echoes.length === 1);
+		c.close();
+		await settled("a closed client let go");
+		const st = c.stats();
+		let code = "no throw";
+		try { c.send("echo", { n: 2 }); } catch (e) { code = e.code; }
+		const states = [];
+		c.addEventListener("statechange", (e) => states.push(e.state));
+		c.reconnect();
+		await until("reopen", () => c.state === "open");
+		c.send("echo", { n: 3 });
+		await until("echo after reconnect", () => echoes.length === 2);
+		const reply = await c.request("echo", { n: 4 });
+		const kept = steadyws.goStats().clients - base.clients;
+		c.close();
+		await settled("the restarted client let go");
+		return {
+			Leaked: g.clients - base.clients, LeakedShim: g.shimClients - base.shimClients,
+			StatsOut: st ? st.messagesOut : -1, SendCode: code, State: c.state,
+			Echo: echoes[1], Reply: reply.n, Kept: kept, States: states.join(","),
+		};`, &got)
+	if got.Leaked != 0 || got.LeakedShim != 0 {
+		t.Fatalf("after 30 clients opened and closed, %d stay in Go and %d in the shim", got.Leaked, got.LeakedShim)
+	}
+	if got.StatsOut < 1 || got.SendCode != "closed" {
+		t.Fatalf("a closed client: stats().messagesOut %v (want ≥ 1), send threw %q (want closed)", got.StatsOut, got.SendCode)
+	}
+	if got.Echo != 3 || got.Reply != 4 || got.Kept != 1 || got.States != "connecting,open,closed" || got.State != "closed" {
+		t.Fatalf("reconnect() after close: %+v", got)
+	}
+}

@@ -148,9 +148,11 @@ export interface Client<P extends Protocol = AnyProtocol> {
   request<K extends keyof Requests<P> & string>(type: K, data: Requests<P>[K]["args"], options?: RequestOptions): Promise<Requests<P>[K]["reply"]>;
   /** Sends a frame without the envelope. */
   sendRaw(data: string | ArrayBuffer | ArrayBufferView): boolean;
+  /** Closes an open connection and dials again at once, or dials at once during a backoff wait; a closed client starts again with its options, handlers and answerers. */
   reconnect(): void;
   /** code: 1000 or 3000–4999; reason: at most 123 bytes of UTF-8. */
   close(code?: number, reason?: string): void;
+  /** After the client has closed: its final numbers. */
   stats(): Stats;
   addEventListener<K extends keyof EventMap>(type: K, fn: (this: Client<P>, ev: EventMap[K]) => void): void;
   removeEventListener<K extends keyof EventMap>(type: K, fn: (this: Client<P>, ev: EventMap[K]) => void): void;
@@ -162,7 +164,13 @@ export interface Client<P extends Protocol = AnyProtocol> {
   onraw: ((ev: RawEvent) => void) | null;
 }
 
-export interface GoStats { numGC: number }
+export interface GoStats {
+  numGC: number;
+  /** JavaScript API clients the Go half keeps; one that stopped for good is let go. */
+  clients: number;
+  /** The same, counted in the socket shim. */
+  shimClients: number;
+}
 
 export interface Steadyws {
   connect<P extends Protocol = AnyProtocol>(url: string | (() => string | Promise<string>), options?: Options): Client<P>;

@@ -88,16 +88,35 @@ function makeAPI(core, X, go) {
     #requestTimeoutMs;
     #typeIds = new Map();     // message type -> id Go knows it by (see #typeId)
 
+    #url;
+    #options;
+    #gen = 0;                 // which Go client notifications are heard from
+    #final = null;            // {stats, error} of a Go client that stopped for good
+
     constructor(url, options) {
       if (typeof url !== "string" && typeof url !== "function") {
         throw new TypeError("steadyws: connect(url, options): url must be a string or a function, got " + typeof url);
       }
-      const r = core.connect(url, options ?? {}, (kind, a, b, c, d, e) => this.#notify(kind, a, b, c, d, e));
+      this.#url = url;
+      this.#options = options ?? {};
+      this.#connect();
+      for (const name of EVENTS) this["on" + name] = null;
+    }
+
+    // #connect makes the Go client behind this one. When that client stops
+    // for good, Go lets it go (after the "closed" state, when this one
+    // keeps its final stats and error), and reconnect() makes another.
+    #connect() {
+      const gen = ++this.#gen;
+      const r = core.connect(this.#url, this.#options, (kind, a, b, c, d, e) => {
+        if (gen === this.#gen) this.#notify(kind, a, b, c, d, e);
+      });
       if (r.error !== undefined) throw new (r.name === "TypeError" ? TypeError : Error)(r.error);
       this.#cid = r.cid;
       this.#requestTimeoutMs = r.requestTimeoutMs;
+      this.#final = null;
+      this.#typeIds.clear();
       shim.clients.set(r.cid, (act, data) => this.#dispatch(act, data));
-      for (const name of EVENTS) this["on" + name] = null;
     }
 
     /** "connecting" | "open" | "reconnecting" | "closed" */
@@ -175,7 +194,7 @@ function makeAPI(core, X, go) {
         case -3: return failure("not_connected", "steadyws: not connected (queueing is disabled)");
         case -5: return failure("duplicate_id", "steadyws: duplicate request id");
       }
-      return failure("closed", core.lastError(this.#cid));
+      return failure("closed", this.#final?.error ?? core.lastError(this.#cid));
     }
 
     request(type, data, options = {}) {
@@ -246,7 +265,19 @@ function makeAPI(core, X, go) {
       if (next !== Infinity) this.#armSweep(next);
     }
 
-    reconnect() { core.reconnect(this.#cid); }
+    reconnect() {
+      if (core.reconnect(this.#cid)) return;
+      // The Go client stopped for good and was let go: start a new one,
+      // with the options, handlers and answerers this one has.
+      this.#connect();
+      for (const type of this.#handlers.keys()) core.handle(this.#cid, "event", type, true);
+      for (const type of this.#answerers.keys()) core.handle(this.#cid, "request", type, true);
+      const previous = this.#state;
+      if (previous !== "connecting") {
+        this.#state = "connecting";
+        this.#emit("statechange", { type: "statechange", state: "connecting", previous });
+      }
+    }
 
     close(code = 1000, reason = "") {
       if (code !== 1000 && (!Number.isInteger(code) || code < 3000 || code > 4999)) {
@@ -263,7 +294,7 @@ function makeAPI(core, X, go) {
       }
     }
 
-    stats() { return core.stats(this.#cid); }
+    stats() { return this.#final?.stats ?? core.stats(this.#cid); }
 
     addEventListener(name, fn) {
       checkEvent(name);
@@ -300,6 +331,7 @@ function makeAPI(core, X, go) {
     #notify(kind, a, b, c, d, e) {
       switch (kind) {
         case "state": {
+          this.#final = a === "closed" ? { stats: core.stats(this.#cid), error: core.lastError(this.#cid) } : null;
           const previous = this.#state;
           if (previous === a) return;
           this.#state = a;

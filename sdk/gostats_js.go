@@ -7,10 +7,14 @@ import (
 
 // goStats reports how many garbage collections the Go runtime has run, so
 // that a page (and the benchmarks) can see whether the per-message path
-// allocates. A finalizer that re-arms itself counts the cycles:
+// allocates, and how many JavaScript API clients the Go half still keeps
+// (a closed client is let go). A finalizer that re-arms itself counts the cycles:
 // runtime.ReadMemStats would add about 40 KB to the browser build.
 func goStats() any {
-	return map[string]any{"numGC": int(gcCycles.Load())}
+	jsClients.mu.Lock()
+	n := len(jsClients.m)
+	jsClients.mu.Unlock()
+	return map[string]any{"numGC": int(gcCycles.Load()), "clients": n, "shimClients": shimValue().Get("clients").Get("size").Int()}
 }
 
 var gcCycles atomic.Int64

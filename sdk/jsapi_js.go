@@ -19,6 +19,7 @@ import (
 
 type jsClient struct {
 	c      *Client
+	cid    int32
 	notify js.Value
 	// opener is the link whose open event JavaScript is handling right
 	// now: what it sends then goes out before the queue.
@@ -56,7 +57,11 @@ func jsLookup(cid int32) *jsClient {
 // It exists only in the browser build; wasm/main.go hands it to the page.
 func JSAPI() js.Value {
 	shim := shimValue()
-	jsClients.m = make(map[int32]*jsClient)
+	jsClients.mu.Lock()
+	if jsClients.m == nil {
+		jsClients.m = make(map[int32]*jsClient)
+	}
+	jsClients.mu.Unlock()
 	api := js.Global().Get("Object").New()
 	api.Set("shim", shim)
 	api.Set("fast", shim.Get("fast"))
@@ -89,11 +94,14 @@ func JSAPI() js.Value {
 		}
 		return nil
 	})
+	// reconnect reports false for a client already retired: JavaScript
+	// then connects a new one in its place.
 	fn("reconnect", func(a []js.Value) any {
 		if jc := jsLookup(int32(a[0].Int())); jc != nil {
 			jc.c.Reconnect()
+			return true
 		}
-		return nil
+		return false
 	})
 	fn("stats", func(a []js.Value) any {
 		if jc := jsLookup(int32(a[0].Int())); jc != nil {
@@ -152,7 +160,7 @@ func jsConnect(a []js.Value) any {
 	jsClients.mu.Lock()
 	jsClients.next++
 	cid := jsClients.next
-	jc := &jsClient{notify: notify, removes: make(map[string]func())}
+	jc := &jsClient{cid: cid, notify: notify, removes: make(map[string]func())}
 	jsClients.m[cid] = jc
 	jsClients.mu.Unlock()
 	shim := shimValue()
@@ -215,7 +223,12 @@ func callURL(ctx context.Context, fn js.Value) (string, error) {
 // listen forwards the client's events to JavaScript, in order, from the
 // client's handler goroutine.
 func (jc *jsClient) listen(c *Client) {
-	c.OnStateChange(func(s State) { jc.notify.Invoke("state", s.String()) })
+	c.OnStateChange(func(s State) {
+		jc.notify.Invoke("state", s.String())
+		if s == Closed {
+			jc.retire()
+		}
+	})
 	c.OnOpen(func(ctx context.Context) {
 		l, _ := ctx.Value(openKey{}).(*link)
 		jc.opener.Store(l)
@@ -239,6 +252,21 @@ func (jc *jsClient) listen(c *Client) {
 		}
 		jc.call("error", err.Error(), errorName(err))
 	})
+}
+
+// retire forgets a client that has stopped for good, here and in the
+// shim, so that a page that opens and closes many clients does not keep
+// them all. JavaScript took the final stats and error when it heard of the
+// Closed state, just before; a later reconnect() connects a new client.
+// A client that JavaScript restarted meanwhile stays.
+func (jc *jsClient) retire() {
+	jsClients.mu.Lock()
+	defer jsClients.mu.Unlock()
+	if jc.c.State() != Closed || jsClients.m[jc.cid] != jc {
+		return
+	}
+	delete(jsClients.m, jc.cid)
+	browser.shim.Get("clients").Call("delete", jc.cid)
 }
 
 // call invokes notify; an exception a listener lets escape is reported
