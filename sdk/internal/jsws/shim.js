@@ -131,15 +131,35 @@ function watchDrain(id, s) {
   setTimeout(poll, 10);
 }
 
-// sendStr sends a JavaScript string (or bytes); past the high-water mark it tells Go
-// that the socket is congested so that later sends of the JavaScript API
-// queue (bounded) until the browser has drained it.
+// Frames leave in batches: send queues a frame on the socket, and a
+// microtask sends every frame queued in that turn back to back, when the
+// page or Go gives the thread back. WebSocket.send called back to back
+// costs a fraction of one called every few tens of microseconds, when
+// Chromium has to wake its network thread for each. Bytes a caller still
+// owns are sent at once, after the queued frames; close and abandon send
+// the queued frames first. The order on the wire is the order of the calls.
+function send(s, data, size) {
+  if (typeof data !== "string") {
+    flush(s);
+    s.ws.send(data);
+    return;
+  }
+  if (s.out === null) {
+    s.out = [];
+    queueMicrotask(() => flush(s));
+  }
+  s.out.push(data);
+  s.outBytes += size;
+}
+
+// sendStr sends a JavaScript string (or bytes); past the high-water mark it
+// tells Go that the socket is congested so that later sends of the
+// JavaScript API queue (bounded) until the browser has drained it.
 function sendStr(id, str) {
   const s = socks.get(id);
   if (!s) return false;
-  if (s.out !== null) flush(s);
-  s.ws.send(str);
-  if (s.cid > 0 && s.ws.bufferedAmount > HIGH_WATER) {
+  send(s, str, typeof str === "string" ? str.length : str.byteLength);
+  if (s.cid > 0 && s.ws.bufferedAmount + s.outBytes > HIGH_WATER) {
     X.steadyws_congested(id);
     watchDrain(id, s);
   }
@@ -151,13 +171,6 @@ function sendStr(id, str) {
 // copied them into. Go calls it without a method name, so that no string
 // crosses per message. It returns the bytes the socket has still to send,
 // or -1 when the socket is gone.
-//
-// The frame goes out when Go gives the thread back, in a microtask, with
-// every other frame Go wrote meanwhile: WebSocket.send called back to back
-// costs a fraction of one called every few tens of microseconds, when
-// Chromium has to wake its network thread for each. Every other send and
-// the close flush these frames first, so the order on the wire is the
-// order of the calls.
 function sendGo(id, text, ptr, n, b) {
   const s = socks.get(id);
   if (!s) return -1;
@@ -165,21 +178,16 @@ function sendGo(id, text, ptr, n, b) {
     b = view(0).subarray(ptr, ptr + n);
     if (!text) b = b.slice();   // the bytes stay Go's: send a copy
   }
-  if (s.out === null) {
-    s.out = [];
-    s.outBytes = 0;
-    queueMicrotask(() => flush(s));
-  }
-  s.out.push(text ? dec.decode(b) : b);
-  s.outBytes += n;
+  send(s, text ? dec.decode(b) : b, n);
   return s.ws.bufferedAmount + s.outBytes;
 }
 
-// flush sends the frames sendGo deferred, in order.
+// flush sends the frames send queued, in order.
 function flush(s) {
   const out = s.out;
   if (out === null) return;
   s.out = null;
+  s.outBytes = 0;
   for (const d of out) s.ws.send(d);
 }
 
@@ -218,7 +226,7 @@ return {
     const ws = drop(id);
     if (ws) { try { ws.close(4000, reason); } catch (_) { /* closed */ } }
   },
-  buffered(id) { const s = socks.get(id); return s ? s.ws.bufferedAmount + (s.out === null ? 0 : s.outBytes) : 0; },
+  buffered(id) { const s = socks.get(id); return s ? s.ws.bufferedAmount + s.outBytes : 0; },
   sendGo,
   sendStr,
   sendRef(id, ref) {
