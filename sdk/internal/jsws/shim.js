@@ -12,6 +12,7 @@
 const HEAD = 128;              // UTF-16 units of a message copied for routing
 const HIGH_WATER = 4 << 20;    // bufferedAmount above which the socket counts as congested
 const LOW_WATER = 1 << 20;
+const BATCH = 4096;            // frames up to this size leave in per-turn batches (see send)
 const key = Symbol.for("steadyws.exports");
 const X = globalThis[key] || null;
 delete globalThis[key];
@@ -136,10 +137,11 @@ function watchDrain(id, s) {
 // page or Go gives the thread back. WebSocket.send called back to back
 // costs a fraction of one called every few tens of microseconds, when
 // Chromium has to wake its network thread for each. Bytes a caller still
-// owns are sent at once, after the queued frames; close and abandon send
-// the queued frames first. The order on the wire is the order of the calls.
+// owns, and frames over BATCH bytes (whose send costs more than the wake),
+// are sent at once, after the queued frames; close and abandon send the
+// queued frames first. The order on the wire is the order of the calls.
 function send(s, data, size) {
-  if (typeof data !== "string") {
+  if (typeof data !== "string" || size > BATCH) {
     flush(s);
     s.ws.send(data);
     return;
