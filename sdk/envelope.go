@@ -34,7 +34,7 @@ func scanEnvelope(b []byte) (envelope, error) {
 	if !s.eat('}') {
 		for {
 			s.space()
-			key, ok := s.stringValue()
+			key, ok := s.key()
 			if !ok {
 				return e, s.fail("expected a string key")
 			}
@@ -44,7 +44,7 @@ func scanEnvelope(b []byte) (envelope, error) {
 			}
 			s.space()
 			start := s.i
-			switch key {
+			switch string(key) {
 			case "type":
 				t, ok := s.stringValue()
 				if !ok {
@@ -54,20 +54,20 @@ func scanEnvelope(b []byte) (envelope, error) {
 			case "id", "re":
 				n, ok := s.positiveInt()
 				if !ok {
-					return e, s.fail(`"` + key + `" must be a positive integer`)
+					return e, s.fail(`"` + string(key) + `" must be a positive integer`)
 				}
-				if key == "id" {
+				if string(key) == "id" {
 					e.ID = n
 				} else {
 					e.Re = n
 				}
 			default:
 				if !s.skipValue() {
-					return e, s.fail("bad value for " + quote(key))
+					return e, s.fail("bad value for " + quote(string(key)))
 				}
-				if key == "data" {
+				if string(key) == "data" {
 					e.Data = b[start:s.i]
-				} else if key == "error" {
+				} else if string(key) == "error" {
 					e.Error = b[start:s.i]
 				}
 			}
@@ -151,6 +151,21 @@ func (s *scanner) skipString() bool {
 
 // stringValue returns a string's unescaped contents. Keys are read with it
 // too, so that "typ\u0065" is the type, as JSON says.
+// key reads an object key. It allocates only for a key with escapes, so
+// that comparing string(key) costs nothing on the per-message path.
+func (s *scanner) key() ([]byte, bool) {
+	start := s.i + 1
+	if !s.skipString() {
+		return nil, false
+	}
+	raw := s.b[start : s.i-1]
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		k, ok := unescape(raw)
+		return []byte(k), ok
+	}
+	return raw, true
+}
+
 func (s *scanner) stringValue() (string, bool) {
 	start := s.i + 1
 	if !s.skipString() {

@@ -104,7 +104,7 @@ func scanHead(b []byte) (envelope, error) {
 	}
 	for {
 		s.space()
-		key, ok := s.stringValue()
+		key, ok := s.key()
 		if !ok {
 			return e, s.fail("head too short")
 		}
@@ -113,7 +113,7 @@ func scanHead(b []byte) (envelope, error) {
 			return e, s.fail("head too short")
 		}
 		s.space()
-		switch key {
+		switch string(key) {
 		case "type":
 			if e.Type, ok = s.stringValue(); !ok {
 				return e, s.fail("head too short")
@@ -123,7 +123,7 @@ func scanHead(b []byte) (envelope, error) {
 			if !ok || s.i >= len(s.b) {
 				return e, s.fail("head too short")
 			}
-			if key == "id" {
+			if string(key) == "id" {
 				e.ID = n
 			} else {
 				e.Re = n
