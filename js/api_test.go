@@ -505,3 +505,31 @@ func TestClosedClientsAreLetGo(t *testing.T) {
 		t.Fatalf("reconnect() after close: %+v", got)
 	}
 }
+
+// TestSendsJustBeforeCloseArrive: frames leave in per-turn batches (see the
+// shim), and close() must not overtake them: every event sent in the same
+// turn as close() reaches the server, in order.
+func TestSendsJustBeforeCloseArrive(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var got []struct {
+		Type string
+		Data struct{ I int }
+	}
+	run(t, ctx, s, `
+		const c = steadyws.connect(WS, fast);
+		await opened(c);
+		await sleep(50);   // the queue flushed: sends go out at once
+		for (let i = 0; i < 30; i++) c.send("note", { i });
+		c.close();
+		await until("closed", () => c.stats().state === "closed");
+		return (await ctl(CTL + "/received")).filter((m) => m.type === "note");`, &got)
+	if len(got) != 30 {
+		t.Fatalf("the server received %d of the 30 events sent just before close()", len(got))
+	}
+	for i, m := range got {
+		if m.Data.I != i {
+			t.Fatalf("event %d carries %d: out of order", i, m.Data.I)
+		}
+	}
+}
