@@ -76,6 +76,7 @@ function onMessage(id, s, data) {
     }
     return;
   }
+  const start = performance.now();
   let n;
   if (typeof data === "string") {
     n = put(data);
@@ -84,27 +85,31 @@ function onMessage(id, s, data) {
     view(b.length || 1).set(b, bufPtr);
     n = b.length;
   }
-  const start = performance.now();
   r = X.steadyws_frame(id, typeof data === "string" ? 1 : 2, n);
-  if (r & 0x100) wake(start - lastEnd < 0.02);
+  if (r & 0x100) wake(start);
   lastEnd = performance.now();
 }
 
 // wake lets the goroutines a message woke run. A message dispatched right
 // after the previous one's handler (queued) is likely followed by more:
 // the goroutines then run once, in a task after them, instead of once per
-// message. Any other message runs them at once, so that a lone reply is
-// not delayed.
-let lastEnd = -1, yieldPosted = false, yieldPort = null;
-function wake(queued) {
-  if (yieldPosted) return;
-  if (!queued) { goYield(); return; }
+// message; a burst that goes on for over a millisecond runs them anyway.
+// Any other message runs them at once, so that a lone reply is not
+// delayed.
+let lastEnd = -1, yieldPosted = false, postedAt = 0, yieldPort = null;
+function wake(now) {
+  if (yieldPosted) {
+    if (now - postedAt > 1) { postedAt = now; goYield(); }
+    return;
+  }
+  if (now - lastEnd >= 0.02) { goYield(); return; }
   if (yieldPort === null) {
     const ch = new MessageChannel();
     ch.port1.onmessage = () => { yieldPosted = false; goYield(); };
     yieldPort = ch.port2;
   }
   yieldPosted = true;
+  postedAt = now;
   yieldPort.postMessage(0);
 }
 
