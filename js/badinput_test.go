@@ -41,3 +41,36 @@ func TestIDAfterDataInALargeMessage(t *testing.T) {
 		t.Fatalf("errors %q, want one UnexpectedReplyError for the real (late) reply to request 1", got.Errors)
 	}
 }
+
+// TestUnhandledRawFrameReported: a binary frame with no raw listener is
+// reported as an UnhandledFrameError (as the Go API does), not dropped
+// silently; with a listener it is delivered and nothing is reported.
+func TestUnhandledRawFrameReported(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var got struct {
+		Errors []string
+		Raw    []int
+		Echo   int
+	}
+	run(t, ctx, s, `
+		const c = steadyws.connect(WS, fast);
+		const errors = [], raw = [];
+		c.addEventListener("error", (e) => errors.push(e.error.name + ": " + e.message));
+		await opened(c);
+		await ctl(CTL + "/broadcast?binary=1&frame=" + encodeURIComponent(btoa("\x01\x02\x03\x04\x05")));
+		await until("the report", () => errors.length > 0);
+		c.onraw = (e) => raw.push(e.data.byteLength);
+		await ctl(CTL + "/broadcast?binary=1&frame=" + encodeURIComponent(btoa("\x01\x02\x03")));
+		await until("the raw event", () => raw.length > 0);
+		const echo = await c.request("echo", 7);
+		c.close();
+		return { Errors: errors, Raw: raw, Echo: echo };`, &got)
+	want := "UnhandledFrameError: steadyws: binary frame of 5 bytes discarded: no raw listener is registered"
+	if len(got.Errors) != 1 || got.Errors[0] != want {
+		t.Fatalf("errors %q, want just %q", got.Errors, want)
+	}
+	if len(got.Raw) != 1 || got.Raw[0] != 3 || got.Echo != 7 {
+		t.Fatalf("raw events %v (want [3]), echo %d (want 7)", got.Raw, got.Echo)
+	}
+}

@@ -74,7 +74,7 @@ export interface ReconnectingEvent { type: "reconnecting"; attempt: number; dela
 export interface StateChangeEvent { type: "statechange"; state: State; previous: State }
 export interface ErrorEvent {
   type: "error";
-  /** error.name: UnknownTypeError, MalformedError, LimitError, ExpiredError, DiscardedError, UnconfirmedError, UnexpectedReplyError, HandlerError or Error. */
+  /** error.name: UnknownTypeError, MalformedError, LimitError, ExpiredError, DiscardedError, UnconfirmedError, UnexpectedReplyError, UnhandledFrameError (a binary frame, or any frame with the raw option, and no raw listener), HandlerError or Error. */
   error: Error;
   message: string;
   /**

@@ -349,7 +349,17 @@ function makeAPI(core, X, go) {
     }
 
     #dispatch(act, data) {
-      if (act === 4) { this.#emit("raw", { type: "raw", data }); return; }
+      if (act === 4) {
+        if (typeof this.onraw !== "function" && !this.#listeners.get("raw")?.size) {
+          // As the Go API reports a frame no OnRaw handler takes.
+          const text = typeof data === "string";
+          const size = text ? new TextEncoder().encode(data).length : data.byteLength;
+          this.#error("UnhandledFrameError", "steadyws: " + (text ? "text" : "binary") + " frame of " + size + " bytes discarded: no raw listener is registered");
+          return;
+        }
+        this.#emit("raw", { type: "raw", data });
+        return;
+      }
       let m;
       try {
         m = JSON.parse(data);
