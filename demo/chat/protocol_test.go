@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -300,7 +301,28 @@ func TestFaultRestart(t *testing.T) {
 		t.Errorf("handshake while down: %v %v, want 503", hresp, err)
 	}
 	// ...and the client gets in again afterwards, having sent what it
-	// queued exactly once.
+	// queued exactly once. It sends once it has seen the drop: before, the
+	// message would go out on the dropped connection and be reported
+	// unconfirmed, not queued (under load the drop can take a while).
+	var (
+		rmu      sync.Mutex
+		reported []error
+	)
+	ada.OnError(func(err error) { rmu.Lock(); reported = append(reported, err); rmu.Unlock() })
+	t.Cleanup(func() {
+		if t.Failed() {
+			rmu.Lock()
+			defer rmu.Unlock()
+			t.Logf("reported to OnError: %v; stats %+v; closes %+v", reported, ada.Stats(), ada.closes())
+		}
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for ada.Client.State() == sdk.Open {
+		if time.Now().After(deadline) {
+			t.Fatal("the client did not notice the restart within 5 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	ctx := ctxFor(t, 5*time.Second)
 	if err := sdk.Send(ctx, ada.Client, "chat", ChatIn{Text: "during the outage"}); err != nil {
 		t.Fatal(err)
