@@ -74,3 +74,48 @@ func TestUnhandledRawFrameReported(t *testing.T) {
 		t.Fatalf("raw events %v (want [3]), echo %d (want 7)", got.Raw, got.Echo)
 	}
 }
+
+// TestIDAfterDataWhenTheTypeHasEventHandlers: the JavaScript API routes a
+// large message by its first 128 characters, which stop at "data". When the
+// type also has event handlers, a reply or request whose re or id comes
+// after data looked like an event; it must settle its request, or be
+// answered, and reach no event handler.
+func TestIDAfterDataWhenTheTypeHasEventHandlers(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var got struct {
+		Reply  int
+		Answer string
+		Events int
+		Errors []string
+	}
+	run(t, ctx, s, `
+		const c = steadyws.connect(WS, fast);
+		const errors = [];
+		let events = 0;
+		c.addEventListener("error", (e) => errors.push(e.error.name + ": " + e.message));
+		c.on("slow", () => { events++; });
+		c.on("whoami", () => { events++; });
+		c.handle("whoami", (d) => ({ n: d.pad.length }));
+		await opened(c);
+		const pad = "x".repeat(300);
+		const slow = c.request("slow", { ms: 1000 });       // id 1
+		await c.request("send", { frame: '{"type":"slow","data":{"pad":"' + pad + '"},"re":1}' });
+		const reply = await slow;
+		await c.request("send", { frame: '{"type":"whoami","data":{"pad":"' + pad + '"},"id":77}' });
+		let answer = "";
+		for (let i = 0; i < 200 && answer === ""; i++) {
+			const r = (await ctl(CTL + "/received")).find((m) => m.type === "whoami" && m.re === 77);
+			if (r) answer = JSON.stringify(r.data);
+			else await sleep(10);
+		}
+		await sleep(1200);                                   // the real reply to slow arrives, late
+		c.close();
+		return { Reply: reply.pad.length, Answer: answer, Events: events, Errors: errors };`, &got)
+	if got.Reply != 300 || got.Answer != `{"n":300}` || got.Events != 0 {
+		t.Fatalf("reply gave %d bytes of pad (want 300), request answered %s (want {\"n\":300}), %d event handler calls (want 0)", got.Reply, got.Answer, got.Events)
+	}
+	if len(got.Errors) != 1 || got.Errors[0] != `UnexpectedReplyError: steadyws: reply "slow" to request 1, which is not pending (it timed out, was cancelled or was already answered)` {
+		t.Fatalf("errors %q, want one UnexpectedReplyError for the real (late) reply to request 1", got.Errors)
+	}
+}

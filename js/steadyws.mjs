@@ -371,6 +371,19 @@ function makeAPI(core, X, go) {
         this.#error("MalformedError", "steadyws: malformed message: " + message(err));
         return;
       }
+      if (act === 1 && m !== null && typeof m === "object") {
+        // Go routed this event by its head, which stops at "data": an id
+        // or re after data still makes it a reply or a request.
+        if (Number.isSafeInteger(m.re) && m.re > 0) {
+          act = 2;
+          if (X.steadyws_cancel(this.#cid, m.re) !== 1 && !this.#pending.has(m.re)) {
+            this.#error("UnexpectedReplyError", "steadyws: reply " + JSON.stringify(m.type) + " to request " + m.re + ", which is not pending (it timed out, was cancelled or was already answered)");
+            return;
+          }
+        } else if (Number.isSafeInteger(m.id) && m.id > 0 && this.#answerers.has(m.type)) {
+          act = 3;
+        }
+      }
       if (act === 1) {
         for (const fn of [...(this.#handlers.get(m.type) ?? [])]) {
           try { fn(m.data, m); } catch (err) { this.#error("HandlerError", "steadyws: handler for \"" + m.type + "\" threw: " + message(err), err); }

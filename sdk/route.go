@@ -92,7 +92,8 @@ func (c *Client) eventHandled(t string) bool {
 // even a large message routes it. Anything else is an error, and the caller
 // scans the whole message instead. What comes after data goes unseen: an id
 // or re there (route then scans the whole message unless the type has event
-// handlers), or a routing key repeated (JSON.parse, which JavaScript runs
+// handlers; steadyws.mjs then finds it in the parsed message and settles or
+// answers it instead of calling the handlers), or a routing key repeated (JSON.parse, which JavaScript runs
 // on the whole message, keeps the last); FuzzScanHead and FuzzRoute check
 // that nothing else can tell head and whole message apart.
 func scanHead(b []byte) (envelope, error) {
