@@ -305,6 +305,7 @@ function makeAPI(core, X, go) {
 
     removeEventListener(name, fn) { this.#listeners.get(name)?.delete(fn); }
 
+    // #emit calls the listeners of event name and returns how many there were.
     #emit(name, ev) {
       const fns = [];
       const prop = this["on" + name];
@@ -318,6 +319,7 @@ function makeAPI(core, X, go) {
           else this.#error("HandlerError", "steadyws: " + name + " listener threw: " + message(err), err);
         }
       }
+      return fns.length;
     }
 
     #error(name, msg, cause, count, types) {
@@ -350,14 +352,12 @@ function makeAPI(core, X, go) {
 
     #dispatch(act, data) {
       if (act === 4) {
-        if (typeof this.onraw !== "function" && !this.#listeners.get("raw")?.size) {
+        if (this.#emit("raw", { type: "raw", data }) === 0) {
           // As the Go API reports a frame no OnRaw handler takes.
           const text = typeof data === "string";
           const size = text ? new TextEncoder().encode(data).length : data.byteLength;
           this.#error("UnhandledFrameError", "steadyws: " + (text ? "text" : "binary") + " frame of " + size + " bytes discarded: no raw listener is registered");
-          return;
         }
-        this.#emit("raw", { type: "raw", data });
         return;
       }
       let m;

@@ -56,7 +56,7 @@ func shimValue() js.Value {
 			}),
 			jsws.FuncOf(func(js.Value, []js.Value) any { return nil }))
 		browser.sendGo = browser.shim.Get("sendGo")
-		browser.fast = browser.shim.Get("fast").Bool()
+		browser.fast = jsws.Fast()
 	})
 	return browser.shim
 }
