@@ -3,6 +3,8 @@ package sdk
 import (
 	"strings"
 	"testing"
+
+	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
 var benchSmall = []byte(`{"type":"echo","re":12345,"data":{"n":12345,"text":"hello, world","ok":true}}`)
@@ -41,7 +43,7 @@ func BenchmarkAppendEnvelope(b *testing.B) {
 	data := []byte(`{"n":12345,"text":"hello, world"}`)
 	buf := make([]byte, 0, 128)
 	for b.Loop() {
-		buf = appendEnvelope(buf[:0], "echo", "id", 12345, "data", data)
+		buf = wire.Append(buf[:0], "echo", "id", 12345, "data", data)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"time"
+
+	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
 // Sentinel errors. Match them with errors.Is.
@@ -116,9 +118,9 @@ type UnknownTypeError struct {
 }
 
 func (e *UnknownTypeError) Error() string {
-	s := "steadyws: no handler for message type " + quoteShort(e.Type)
+	s := "steadyws: no handler for message type " + wire.QuoteShort(e.Type)
 	if e.Suggestion != "" {
-		s += " (did you mean " + quote(e.Suggestion) + "?)"
+		s += " (did you mean " + wire.Quote(e.Suggestion) + "?)"
 	}
 	return s
 }
@@ -132,7 +134,7 @@ type MalformedError struct {
 }
 
 func (e *MalformedError) Error() string {
-	return "steadyws: malformed message: " + e.Reason + ": " + quote(e.Prefix)
+	return "steadyws: malformed message: " + e.Reason + ": " + wire.Quote(e.Prefix)
 }
 
 // LimitError reports an inbound message larger than Options.ReadLimit. The
@@ -153,7 +155,7 @@ type ExpiredError struct {
 }
 
 func (e *ExpiredError) Error() string {
-	return "steadyws: queued message " + quote(e.Type) + " expired after " + e.Age.String()
+	return "steadyws: queued message " + wire.Quote(e.Type) + " expired after " + e.Age.String()
 }
 
 // DiscardedError reports queued messages thrown away because the client
@@ -201,7 +203,7 @@ func (e *UnconfirmedError) Error() string {
 			if i > 0 {
 				s += ", "
 			}
-			s += quoteShort(t)
+			s += wire.QuoteShort(t)
 		}
 		s += ")"
 	}
@@ -221,7 +223,7 @@ type HandlerError struct {
 }
 
 func (e *HandlerError) Error() string {
-	return "steadyws: handler for " + quote(e.Type) + ": " + e.Err.Error()
+	return "steadyws: handler for " + wire.Quote(e.Type) + ": " + e.Err.Error()
 }
 
 func (e *HandlerError) Unwrap() error { return e.Err }
@@ -236,7 +238,7 @@ type UnexpectedReplyError struct {
 }
 
 func (e *UnexpectedReplyError) Error() string {
-	return "steadyws: reply " + quoteShort(e.Type) + " to request " + strconv.FormatInt(e.Re, 10) +
+	return "steadyws: reply " + wire.QuoteShort(e.Type) + " to request " + strconv.FormatInt(e.Re, 10) +
 		", which is not pending (it timed out, was cancelled or was already answered)"
 }
 

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
 // envelopeSeeds are shared by the envelope targets.
@@ -155,7 +157,7 @@ func blank(b []byte, e envelope) []byte {
 // checkAccepted holds for anything the scanner accepts.
 func checkAccepted(t *testing.T, b []byte, e envelope) {
 	t.Helper()
-	if e.Type == "" || e.ID < 0 || e.Re < 0 || e.ID > maxSafeInt || e.Re > maxSafeInt || e.ID > 0 && e.Re > 0 {
+	if e.Type == "" || e.ID < 0 || e.Re < 0 || e.ID > wire.MaxSafeInt || e.Re > wire.MaxSafeInt || e.ID > 0 && e.Re > 0 {
 		t.Fatalf("accepted %q as %+v", b, e)
 	}
 	for _, v := range [][]byte{e.Data, e.Error} {
@@ -216,31 +218,14 @@ func FuzzScanEnvelope(f *testing.F) {
 // repeatsRoutingKey reports whether type, id or re occurs more than once
 // at the top level of a frame the scanner accepts.
 func repeatsRoutingKey(b []byte) bool {
-	s := scanner{b: b}
-	s.space()
-	s.eat('{')
 	seen := map[string]bool{}
-	for {
-		s.space()
-		k, ok := s.stringValue()
-		if !ok {
-			return false
-		}
+	for _, k := range wire.TopKeys(b) {
 		if (k == "type" || k == "id" || k == "re") && seen[k] {
 			return true
 		}
 		seen[k] = true
-		s.space()
-		s.eat(':')
-		s.space()
-		if !s.skipValue() {
-			return false
-		}
-		s.space()
-		if !s.eat(',') {
-			return false
-		}
 	}
+	return false
 }
 
 // FuzzScanHead checks the browser's head routing: on any prefix of a
@@ -361,7 +346,7 @@ func receiveOf(b []byte) (int32, *routeRig) {
 		r.writes = nil // the reply
 	case len(r.p.ch) > 0:
 		act = actReply
-	case len(r.writes) == 1 && r.writes[0] == string(pongFrame):
+	case len(r.writes) == 1 && r.writes[0] == string(wire.PongFrame):
 		act = actPong
 		r.writes = nil
 	}
@@ -575,7 +560,7 @@ var badOptionRE = regexp.MustCompile(`^steadyws: (option ([a-zA-Z.]+|protocols\[
 // namesKey reports whether msg is the unknown-key error for path, with no
 // suggestion or one among known.
 func namesKey(msg, path string, known []string) bool {
-	rest, ok := strings.CutPrefix(msg, "steadyws: unknown option "+quoteShort(path))
+	rest, ok := strings.CutPrefix(msg, "steadyws: unknown option "+wire.QuoteShort(path))
 	if !ok {
 		return false
 	}
@@ -583,7 +568,7 @@ func namesKey(msg, path string, known []string) bool {
 		return true
 	}
 	for _, k := range known {
-		if rest == " (did you mean "+quote(k)+"?)" {
+		if rest == " (did you mean "+wire.Quote(k)+"?)" {
 			return true
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
 func TestBackoffDelayBounds(t *testing.T) {
@@ -98,7 +100,7 @@ func TestScanEnvelope(t *testing.T) {
 
 func TestAppendEnvelopeRoundTrip(t *testing.T) {
 	for _, typ := range []string{"chat", `q"uote\`, "ünï\u2028", "ctl\x01", "bad\xff"} {
-		b := appendEnvelope(nil, typ, "id", 42, "data", []byte(`{"a":1}`))
+		b := wire.Append(nil, typ, "id", 42, "data", []byte(`{"a":1}`))
 		e, err := scanEnvelope(b)
 		if err != nil {
 			t.Fatalf("%q: %v in %s", typ, err, b)
@@ -111,7 +113,7 @@ func TestAppendEnvelopeRoundTrip(t *testing.T) {
 			t.Fatalf("%q: round trip gave %+v", typ, e)
 		}
 	}
-	if got := string(appendEnvelope(nil, "ping", "", 0, "data", nil)); got != `{"type":"ping"}` {
+	if got := string(wire.Append(nil, "ping", "", 0, "data", nil)); got != `{"type":"ping"}` {
 		t.Fatalf("got %s", got)
 	}
 }

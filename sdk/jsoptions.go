@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
 // The JavaScript API's options object, decoded. The browser build turns the
@@ -161,9 +163,9 @@ next:
 		if path != "" {
 			full = path + "." + bad
 		}
-		msg := "steadyws: unknown option " + quoteShort(full)
+		msg := "steadyws: unknown option " + wire.QuoteShort(full)
 		if s := suggest(bad, known); s != "" {
-			msg += " (did you mean " + quote(s) + "?)"
+			msg += " (did you mean " + wire.Quote(s) + "?)"
 		}
 		d.err = errors.New(msg)
 		return nil
@@ -294,7 +296,7 @@ func describe(v any) string {
 		}
 		return formatNumber(v) + " (a number)"
 	case string:
-		return quoteShort(v) + " (a string)"
+		return wire.QuoteShort(v) + " (a string)"
 	case []any:
 		return "an array"
 	case map[string]any:

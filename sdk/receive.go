@@ -3,6 +3,8 @@ package sdk
 import (
 	"context"
 	"time"
+
+	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
 // receive is the per-message path: one synchronous decision per inbound
@@ -19,7 +21,7 @@ func (c *Client) receive(l *link, typ MessageType, data []byte) {
 		return
 	}
 	if !validText(data) {
-		c.report(l.lf, (&scanner{b: data}).fail("text frame is not valid UTF-8"))
+		c.report(l.lf, malformedText(data, "text frame is not valid UTF-8"))
 		return
 	}
 	e, err := scanEnvelope(data)
@@ -33,7 +35,7 @@ func (c *Client) receive(l *link, typ MessageType, data []byte) {
 			c.report(l.lf, &UnexpectedReplyError{Type: e.Type, Re: e.Re})
 		}
 	case e.ID == 0 && e.Type == "ping":
-		c.writeReply(l.wctx, l, bytesFrame(MessageText, pongFrame))
+		c.writeReply(l.wctx, l, bytesFrame(MessageText, wire.PongFrame))
 	case e.ID == 0 && e.Type == "pong":
 		c.pong(l, now)
 	case e.ID > 0:
@@ -88,7 +90,7 @@ func (c *Client) unknownType(l *link, e envelope, known []string) {
 	err := &UnknownTypeError{Type: e.Type, Suggestion: suggest(e.Type, known)}
 	c.report(l.lf, err)
 	if e.ID > 0 {
-		c.writeReply(l.wctx, l, bytesFrame(MessageText, errorReply(e.Type, e.ID, "unknown_type", err.Error())))
+		c.writeReply(l.wctx, l, bytesFrame(MessageText, wire.ErrorReply(e.Type, e.ID, "unknown_type", err.Error())))
 	}
 }
 
@@ -149,10 +151,10 @@ func (c *Client) serveRequest(l *link, e envelope) {
 			if re, ok := err.(*RemoteError); ok {
 				code, msg = re.Code, re.Message
 			}
-			frame = errorReply(e.Type, e.ID, code, msg)
+			frame = wire.ErrorReply(e.Type, e.ID, code, msg)
 			c.report(l.lf, &HandlerError{Type: e.Type, Err: err})
 		} else {
-			frame = appendEnvelope(nil, e.Type, "re", e.ID, "data", out)
+			frame = wire.Append(nil, e.Type, "re", e.ID, "data", out)
 		}
 		// The reply belongs to the connection that asked; if it is gone, so
 		// is the peer's request.
@@ -167,8 +169,4 @@ func callRequestHandler(ctx context.Context, fn func(context.Context, []byte) ([
 		}
 	}()
 	return fn(ctx, data)
-}
-
-func errorReply(t string, id int64, code, msg string) []byte {
-	return appendEnvelope(nil, t, "re", id, "error", appendErrorPayload(nil, code, msg))
 }

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
 // link is one connection: the sink its transport reports to, and the state
@@ -310,9 +312,9 @@ func (c *Client) ping(l *link) int64 {
 	if l.lockWrite(ctx) == nil {
 		// Noted first: the pong may arrive before the write returns.
 		l.led.notePing(at)
-		if l.conn.write(ctx, bytesFrame(MessageText, pingFrame)) == nil {
+		if l.conn.write(ctx, bytesFrame(MessageText, wire.PingFrame)) == nil {
 			c.msgsOut.Add(1)
-			c.bytesOut.Add(int64(len(pingFrame)))
+			c.bytesOut.Add(int64(len(wire.PingFrame)))
 		} else {
 			l.broken = true
 		}
@@ -320,11 +322,6 @@ func (c *Client) ping(l *link) int64 {
 	}
 	return at
 }
-
-var (
-	pingFrame = []byte(`{"type":"ping"}`)
-	pongFrame = []byte(`{"type":"pong"}`)
-)
 
 // endLink ends l on the client's initiative: with 1000 after Close, or
 // "reconnect" after Reconnect; a connection that already ended reports its

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
 // pending is a request waiting for its reply.
@@ -314,7 +316,7 @@ func (c *Client) begin(ctx context.Context, t string, data []byte, p *pending) e
 	p.id = c.nextID
 	c.pending[p.id] = p
 	c.mu.Unlock()
-	f := bytesFrame(MessageText, appendEnvelope(nil, t, "id", p.id, "data", data))
+	f := bytesFrame(MessageText, wire.Append(nil, t, "id", p.id, "data", data))
 	if err := c.send(ctx, f, t, p); err != nil {
 		c.forget(p)
 		return err
@@ -417,43 +419,4 @@ func (c *Client) takePending(id int64) *pending {
 	p := c.pending[id]
 	delete(c.pending, id)
 	return p
-}
-
-// decodeRemoteError reads {"code":..,"message":..} with the envelope
-// scanner's primitives, so that the core needs no encoding/json.
-func decodeRemoteError(t string, raw []byte) *RemoteError {
-	re := &RemoteError{Type: t, Code: "error"}
-	s := scanner{b: raw}
-	s.space()
-	if !s.eat('{') {
-		re.Message = string(raw)
-		return re
-	}
-	for {
-		s.space()
-		key, ok := s.stringValue()
-		if !ok {
-			return re
-		}
-		s.space()
-		s.eat(':')
-		s.space()
-		if key == "code" || key == "message" {
-			if v, ok := s.stringValue(); ok {
-				if key == "code" {
-					re.Code = v
-				} else {
-					re.Message = v
-				}
-			} else if !s.skipValue() {
-				return re
-			}
-		} else if !s.skipValue() {
-			return re
-		}
-		s.space()
-		if !s.eat(',') {
-			return re
-		}
-	}
 }

@@ -5,6 +5,8 @@ package sdk
 import (
 	"context"
 	"encoding/json"
+
+	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
 // Send sends v, encoded as JSON, as an event of type t. While disconnected
@@ -15,7 +17,7 @@ func Send(ctx context.Context, c *Client, t string, v any) error {
 	if err != nil {
 		return err
 	}
-	return c.send(ctx, bytesFrame(MessageText, appendEnvelope(nil, t, "", 0, "data", data)), t, nil)
+	return c.send(ctx, bytesFrame(MessageText, wire.Append(nil, t, "", 0, "data", data)), t, nil)
 }
 
 // Handle registers fn for events of type t, decoding their data into M.
