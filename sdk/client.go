@@ -118,14 +118,6 @@ func (c *Client) startLocked() {
 	go c.run(lf)
 }
 
-// now is the time since the client was made, on the monotonic clock: the
-// heartbeat judges elapsed time by it, never by counting timer ticks.
-func (c *Client) now() time.Duration { return time.Since(epoch) }
-
-// epoch is a package variable rather than a Client field: a time.Time
-// reachable from Client would keep time formatting in the browser build.
-var epoch = time.Now()
-
 // Close stops the client for good: it closes the connection with 1000 if one
 // is open, stops any dial or backoff wait at once, fails pending requests
 // with ErrClosed and reports queued messages it discards through OnError.
@@ -251,41 +243,3 @@ func (c *Client) setState(lf *life, s State) {
 		c.emit(lf, "statechange", func() { h.fn(s) })
 	}
 }
-
-// report tells OnError handlers about err.
-func (c *Client) report(lf *life, err error) {
-	c.mu.Lock()
-	hs := c.reg.errors.list
-	c.mu.Unlock()
-	for _, h := range hs {
-		c.emit(lf, "error", func() { h.fn(err) })
-	}
-}
-
-// emit runs f on the life's handler goroutine, turning a panic into an
-// error report.
-func (c *Client) emit(lf *life, what string, f func()) {
-	lf.events.push(func() {
-		defer func() {
-			if v := recover(); v != nil && what != "error" {
-				c.report(lf, &HandlerError{Type: what, Err: panicError(v)})
-			}
-		}()
-		f()
-	})
-}
-
-type panicValue struct{ v any }
-
-func (p panicValue) Error() string {
-	if e, ok := p.v.(error); ok {
-		return errPanic.Error() + ": " + e.Error()
-	}
-	if s, ok := p.v.(string); ok {
-		return errPanic.Error() + ": " + s
-	}
-	return errPanic.Error()
-}
-func (p panicValue) Unwrap() error { return errPanic }
-
-func panicError(v any) error { return panicValue{v} }

@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 )
@@ -243,48 +242,6 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// lockWrite takes l's write lock: frames are written, numbered and marked
-// in one order. It gives up when ctx ends, so that a write stuck on a
-// stalled connection cannot hold up the heartbeat's ping forever, and
-// fails once the client has started closing l: nothing may be written
-// during the close handshake that confirms what came before (endLink).
-// A write with a context that has ended could tear the connection down
-// (coder/websocket closes it when a write's context ends), so that is
-// checked here too.
-func (l *link) lockWrite(ctx context.Context) error {
-	if err := l.acquire(ctx); err != nil {
-		return err
-	}
-	if l.closing {
-		l.release()
-		return errLinkClosing
-	}
-	if err := ctx.Err(); err != nil {
-		l.release()
-		return err
-	}
-	return nil
-}
-
-func (l *link) unlockWrite() { l.release() }
-
-// acquire and release are the write lock itself.
-func (l *link) acquire(ctx context.Context) error {
-	select {
-	case l.wlock <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case l.wlock <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (l *link) release() { <-l.wlock }
-
 // askConfirm wakes the supervisor to plan a confirmation ping. It counts
 // as a wake-up, so that the browser's exports let the supervisor run.
 func (l *link) askConfirm() {
@@ -333,10 +290,10 @@ func (c *Client) closeLedger(l *link, cause error) {
 	c.report(l.lf, &UnconfirmedError{Count: n, Types: types, Err: cause})
 }
 
-// errLinkClosing fails a write attempted while the client closes the
-// connection.
-var errLinkClosing = errors.New("steadyws: connection closing")
-
-// errLinkEnded is the cause of an *UnconfirmedError when nothing more
-// precise is known: the close handshake did not complete.
-var errLinkEnded = errors.New("steadyws: connection ended without a complete close handshake")
+// confirmReply confirms what was written on l before request p, which a
+// reply on l answered.
+func (c *Client) confirmReply(l *link, p *pending, now int64) {
+	if p.link == l && l.led.reply(p, now) {
+		l.askConfirm()
+	}
+}

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"time"
@@ -295,3 +296,45 @@ func retryCannotFix(err error) bool {
 	_, ok := err.(interface{ retryCannotFix() })
 	return ok
 }
+
+// timeoutDialError is a connection attempt cut off by ConnectTimeout.
+type timeoutDialError struct {
+	d   time.Duration
+	err error
+}
+
+func (e *timeoutDialError) Error() string {
+	return "steadyws: connect timeout after " + e.d.String() + ": " + e.err.Error()
+}
+
+func (e *timeoutDialError) Unwrap() error { return e.err }
+
+// Is makes a connect timeout match context.DeadlineExceeded.
+func (e *timeoutDialError) Is(target error) bool { return target == context.DeadlineExceeded }
+
+type panicValue struct{ v any }
+
+func (p panicValue) Error() string {
+	if e, ok := p.v.(error); ok {
+		return errPanic.Error() + ": " + e.Error()
+	}
+	if s, ok := p.v.(string); ok {
+		return errPanic.Error() + ": " + s
+	}
+	return errPanic.Error()
+}
+
+func (p panicValue) Unwrap() error { return errPanic }
+
+func panicError(v any) error { return panicValue{v} }
+
+// errPanic wraps a value recovered from a handler.
+var errPanic = errors.New("handler panicked")
+
+// errLinkClosing fails a write attempted while the client closes the
+// connection.
+var errLinkClosing = errors.New("steadyws: connection closing")
+
+// errLinkEnded is the cause of an *UnconfirmedError when nothing more
+// precise is known: the close handshake did not complete.
+var errLinkEnded = errors.New("steadyws: connection ended without a complete close handshake")

@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // listeners is a copy-on-write list: dispatch reads the slice under the
@@ -177,4 +178,99 @@ func (c *Client) knownTypesLocked() []string {
 		}
 	}
 	return ts
+}
+
+// report tells OnError handlers about err.
+func (c *Client) report(lf *life, err error) {
+	c.mu.Lock()
+	hs := c.reg.errors.list
+	c.mu.Unlock()
+	for _, h := range hs {
+		c.emit(lf, "error", func() { h.fn(err) })
+	}
+}
+
+// emit runs f on the life's handler goroutine, turning a panic into an
+// error report.
+func (c *Client) emit(lf *life, what string, f func()) {
+	lf.events.push(func() {
+		defer func() {
+			if v := recover(); v != nil && what != "error" {
+				c.report(lf, &HandlerError{Type: what, Err: panicError(v)})
+			}
+		}()
+		f()
+	})
+}
+
+func (c *Client) emitClose(lf *life, info CloseInfo) {
+	c.mu.Lock()
+	hs := c.reg.close.list
+	c.mu.Unlock()
+	for _, h := range hs {
+		c.emit(lf, "close", func() { h.fn(info) })
+	}
+}
+
+// wakeups counts goroutines made runnable from the per-message path
+// (handlers queued, requests settled). In the browser an export that changed
+// it asks the shim to let Go run: an export call alone schedules nothing.
+var wakeups atomic.Uint32
+
+// serial runs callbacks one at a time, in the order they were pushed, on a
+// goroutine of its own, so that a handler may block (even on a Request)
+// without stalling the reads that will unblock it.
+type serial struct {
+	mu   sync.Mutex
+	q    []func()
+	quit bool
+	wake chan struct{}
+	done chan struct{}
+}
+
+func newSerial() *serial {
+	s := &serial{wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go s.run()
+	return s
+}
+
+func (s *serial) push(f func()) {
+	s.mu.Lock()
+	s.q = append(s.q, f)
+	s.mu.Unlock()
+	wakeups.Add(1)
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// finish lets the goroutine exit once everything pushed so far has run.
+func (s *serial) finish() {
+	s.mu.Lock()
+	s.quit = true
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *serial) run() {
+	defer close(s.done)
+	for {
+		s.mu.Lock()
+		q, quit := s.q, s.quit
+		s.q = nil
+		s.mu.Unlock()
+		for _, f := range q {
+			f()
+		}
+		if len(q) == 0 {
+			if quit {
+				return
+			}
+			<-s.wake
+		}
+	}
 }

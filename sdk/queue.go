@@ -2,20 +2,6 @@ package sdk
 
 import "time"
 
-// frame is one outgoing message: bytes held by Go, or, in the browser's
-// JavaScript API, a handle on a string that JavaScript holds (so that the
-// message never crosses into Go memory).
-type frame struct {
-	typ  MessageType
-	data []byte
-	ref  int32 // > 0: the JavaScript-held string
-	size int   // bytes (UTF-16 units for JavaScript strings)
-}
-
-func bytesFrame(typ MessageType, data []byte) frame {
-	return frame{typ: typ, data: data, size: len(data)}
-}
-
 // queued is a frame waiting for a connection.
 type queued struct {
 	frame
@@ -85,4 +71,109 @@ func (q *sendQueue) drain() []queued {
 	out := append([]queued(nil), q.items[q.head:]...)
 	*q = sendQueue{}
 	return out
+}
+
+func (c *Client) enqueueLocked(it queued) error {
+	q := c.opts.Queue
+	switch {
+	case q.Limit < 0:
+		return ErrNotConnected
+	case c.queue.len() >= q.Limit, q.Bytes >= 0 && c.queue.bytes+it.size > q.Bytes:
+		return ErrQueueFull
+	}
+	c.queue.push(it)
+	return nil
+}
+
+// expireLocked removes queued messages older than Queue.MaxAge; expired
+// requests fail at once.
+func (c *Client) expireLocked() []queued {
+	maxAge := c.opts.Queue.MaxAge
+	if maxAge <= 0 {
+		return nil
+	}
+	now := c.now()
+	var out []queued
+	for {
+		it, ok := c.queue.peek()
+		if !ok || now-it.at < maxAge {
+			return out
+		}
+		c.queue.pop()
+		if it.p != nil {
+			delete(c.pending, it.p.id)
+		}
+		out = append(out, it)
+	}
+}
+
+func (c *Client) reportExpired(lf *life, items []queued) {
+	if len(items) == 0 {
+		return
+	}
+	now := c.now()
+	for _, it := range items {
+		err := &ExpiredError{Type: it.t, Age: time.Duration(now - it.at)}
+		c.release(it.frame)
+		if it.p != nil {
+			it.p.settle(reply{err: err})
+			continue
+		}
+		c.dropped.Add(1)
+		c.report(lf, err)
+	}
+}
+
+// unqueue takes request p out of the queue; false if it was not there.
+func (c *Client) unqueue(p *pending) bool {
+	c.mu.Lock()
+	it, queuedStill := c.queue.remove(p)
+	c.mu.Unlock()
+	if queuedStill {
+		c.release(it.frame)
+	}
+	return queuedStill
+}
+
+// release lets go of a frame that will never be sent.
+func (c *Client) release(f frame) {
+	if f.ref > 0 && c.releaseRef != nil {
+		c.releaseRef(f.ref)
+	}
+}
+
+// flush sends the queue in order, exactly once. Sends made meanwhile join
+// the queue's tail; flushing ends when it is empty.
+func (c *Client) flush(lf *life, l *link) bool {
+	for {
+		if lf.ctx.Err() != nil {
+			return false // Close: what is left is discarded and reported
+		}
+		c.mu.Lock()
+		if l.congested {
+			c.mu.Unlock()
+			return true // flushing resumes when the socket drains
+		}
+		expired := c.expireLocked()
+		it, ok := c.queue.pop()
+		if !ok {
+			c.flushing = false
+		} else if it.p != nil {
+			it.p.link = l
+		}
+		c.mu.Unlock()
+		c.reportExpired(lf, expired)
+		if !ok {
+			return true
+		}
+		if err := c.writeFrame(l.wctx, l, it.frame, it.t, it.p); err != nil {
+			c.mu.Lock()
+			if it.p != nil {
+				it.p.link = nil
+			}
+			c.queue.pushFront(it)
+			c.mu.Unlock()
+			return false
+		}
+	}
 }

@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"context"
-	"time"
 
 	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
@@ -59,28 +58,6 @@ func (c *Client) arrived(l *link, size int) (now int64, ok bool) {
 		return now, false
 	}
 	return now, true
-}
-
-// pong takes the round-trip time of the oldest outstanding ping, and
-// confirms what was written before it.
-func (c *Client) pong(l *link, now int64) {
-	at, wake := l.led.pong(now)
-	if wake {
-		l.askConfirm()
-	}
-	if at != 0 {
-		c.mu.Lock()
-		c.rtt = time.Duration(now - at)
-		c.mu.Unlock()
-	}
-}
-
-// confirmReply confirms what was written on l before request p, which a
-// reply on l answered.
-func (c *Client) confirmReply(l *link, p *pending, now int64) {
-	if p.link == l && l.led.reply(p, now) {
-		l.askConfirm()
-	}
 }
 
 // unknownType reports a message whose type has no handler (suggesting the

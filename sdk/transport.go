@@ -30,3 +30,17 @@ type sink interface {
 // dialer opens connections. dial must honour ctx for the whole handshake and
 // leave nothing behind when it fails or ctx ends.
 type dialer func(ctx context.Context, url string, o *Options, s sink) (conn, error)
+
+// frame is one outgoing message: bytes held by Go, or, in the browser's
+// JavaScript API, a handle on a string that JavaScript holds (so that the
+// message never crosses into Go memory).
+type frame struct {
+	typ  MessageType
+	data []byte
+	ref  int32 // > 0: the JavaScript-held string
+	size int   // bytes (UTF-16 units for JavaScript strings)
+}
+
+func bytesFrame(typ MessageType, data []byte) frame {
+	return frame{typ: typ, data: data, size: len(data)}
+}
