@@ -18,12 +18,6 @@ type Client struct {
 	dial   dialer
 	random func() float64
 
-	// releaseRef, set by the browser's JavaScript API, lets go of a
-	// JavaScript-held message that will never be sent.
-	releaseRef func(ref int32)
-	// jsCID is the JavaScript API's id for this client, 0 for Go clients.
-	jsCID int32
-
 	kick chan struct{} // Reconnect: drop the connection or skip the wait
 	wake chan struct{} // check liveness now, or skip the backoff wait
 

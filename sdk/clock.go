@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// Time, read the way the browser build can afford: the monotonic clock
+// since start (now), and timers without time formatting (alarm,
+// withTimeout).
+
 // now is the time since the client was made, on the monotonic clock: the
 // heartbeat judges elapsed time by it, never by counting timer ticks.
 func (c *Client) now() time.Duration { return time.Since(epoch) }

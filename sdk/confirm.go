@@ -249,18 +249,6 @@ func (l *link) askConfirm() {
 	signal(l.confirm)
 }
 
-// noted handles what ledger.note said about a frame of type t that was
-// written on l.
-func (c *Client) noted(l *link, t string, wake, late bool) {
-	if wake {
-		l.askConfirm()
-	}
-	if late {
-		c.unconfirmed.Add(1)
-		c.report(l.lf, &UnconfirmedError{Count: 1, Types: []string{t}, Err: errLinkEnded})
-	}
-}
-
 // confirmAge returns how old an unconfirmed frame may get before a ping
 // confirms it.
 func (o *Options) confirmAge() time.Duration {

@@ -331,6 +331,9 @@ func panicError(v any) error { return panicValue{v} }
 // errPanic wraps a value recovered from a handler.
 var errPanic = errors.New("handler panicked")
 
+// errSocketGone fails a browser write to a socket the shim no longer has.
+var errSocketGone = errors.New("steadyws: socket closed")
+
 // errLinkClosing fails a write attempted while the client closes the
 // connection.
 var errLinkClosing = errors.New("steadyws: connection closing")

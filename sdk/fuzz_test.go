@@ -326,7 +326,7 @@ func (r *routeRig) errTypes() []string {
 // bytes when head < len(b)).
 func routeOf(b []byte, head int) (int32, *routeRig) {
 	r := newRouteRig()
-	act := r.c.route(r.l, MessageText, b[:head], len(b), head == len(b))
+	act := r.l.routeHead(MessageText, b[:head], len(b), head == len(b))
 	r.run()
 	return act, r
 }

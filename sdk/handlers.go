@@ -6,6 +6,10 @@ import (
 	"sync/atomic"
 )
 
+// Handlers: registration (OnOpen, OnClose, ..., handleEvent,
+// handleRequest) and the handler goroutine that runs them one at a time,
+// in arrival order (serial, emit, report).
+
 // listeners is a copy-on-write list: dispatch reads the slice under the
 // client's lock without copying, registration builds a new one.
 type listeners[F any] struct {

@@ -6,6 +6,76 @@ import (
 	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
+// The heartbeat: when nothing has arrived for Heartbeat.Interval the client
+// pings; when nothing at all arrives within Heartbeat.Timeout after that,
+// the connection is dead. Elapsed time is read from the clock (c.now), never
+// from counting timer ticks, which browsers throttle in background tabs.
+// The supervisor's watch loop (run.go) asks check what to do each time it
+// wakes; a confirmation ping (confirm.go) counts as a heartbeat ping.
+
+// heartbeat is the liveness check of one connection.
+type heartbeat struct {
+	on                bool // Interval > 0, and not Options.Raw
+	interval, timeout time.Duration
+	pingAt            int64 // c.now() of the ping awaiting an answer; 0: none
+}
+
+func newHeartbeat(o *Options) heartbeat {
+	return heartbeat{on: o.Heartbeat.Interval > 0 && !o.Raw, interval: o.Heartbeat.Interval, timeout: o.Heartbeat.Timeout}
+}
+
+// verdict is what check decided.
+type verdict int
+
+const (
+	beatAlive verdict = iota // wait, then check again
+	beatAgain                // life arrived after the ping: check again now
+	beatDead                 // nothing arrived within Timeout after the ping
+)
+
+// pinged records a ping sent at at, for whatever reason.
+func (h *heartbeat) pinged(at int64) {
+	if h.on && h.pingAt == 0 {
+		h.pingAt = at
+	}
+}
+
+// pingNow pings at once unless a ping is awaited already (browser online
+// and visibilitychange events).
+func (h *heartbeat) pingNow(c *Client, l *link) {
+	if h.on && h.pingAt == 0 {
+		h.pingAt = c.ping(l)
+	}
+}
+
+// check judges l's liveness now, pinging when Interval has passed in
+// silence, and returns wait shortened to when it must be asked again.
+func (h *heartbeat) check(c *Client, l *link, wait time.Duration) (time.Duration, verdict) {
+	if !h.on {
+		return wait, beatAlive
+	}
+	now, last := int64(c.now()), l.lastRecv.Load()
+	var hbWait time.Duration
+	switch {
+	case h.pingAt != 0 && last > h.pingAt:
+		h.pingAt = 0
+		return wait, beatAgain
+	case h.pingAt == 0 && now-last >= int64(h.interval):
+		h.pingAt = c.ping(l)
+		hbWait = h.timeout
+	case h.pingAt == 0:
+		hbWait = time.Duration(last + int64(h.interval) - now)
+	case now-h.pingAt >= int64(h.timeout):
+		return wait, beatDead
+	default:
+		hbWait = time.Duration(h.pingAt + int64(h.timeout) - now)
+	}
+	if wait == 0 || hbWait < wait {
+		wait = hbWait
+	}
+	return wait, beatAlive
+}
+
 // ping sends a heartbeat ping and returns when it was sent. A write that
 // cannot finish within the heartbeat timeout closes the connection.
 func (c *Client) ping(l *link) int64 {
@@ -19,8 +89,7 @@ func (c *Client) ping(l *link) int64 {
 		// Noted first: the pong may arrive before the write returns.
 		l.led.notePing(at)
 		if l.conn.write(ctx, bytesFrame(MessageText, wire.PingFrame)) == nil {
-			c.msgsOut.Add(1)
-			c.bytesOut.Add(int64(len(wire.PingFrame)))
+			c.sent(l, "", len(wire.PingFrame), false)
 		} else {
 			l.broken = true
 		}

@@ -163,10 +163,10 @@ func jsConnect(a []js.Value) any {
 	jc := &jsClient{cid: cid, notify: notify, removes: make(map[string]func())}
 	jsClients.m[cid] = jc
 	jsClients.mu.Unlock()
-	shim := shimValue()
 	jc.c = newClient(rawURL, &o, func(c *Client) {
-		c.jsCID = cid
-		c.releaseRef = func(ref int32) { shim.Call("release", ref) }
+		c.dial = func(ctx context.Context, url string, o *Options, l *link) (conn, error) {
+			return dialBrowser(ctx, url, o, l, cid)
+		}
 		jc.listen(c)
 	})
 	return map[string]any{"cid": cid, "requestTimeoutMs": float64(jc.c.opts.RequestTimeout.Milliseconds())}
@@ -266,7 +266,7 @@ func (jc *jsClient) retire() {
 		return
 	}
 	delete(jsClients.m, jc.cid)
-	browser.shim.Get("clients").Call("delete", jc.cid)
+	shimValue().Get("clients").Call("delete", jc.cid)
 }
 
 // call invokes notify; an exception a listener lets escape is reported
@@ -349,7 +349,7 @@ func sendResult(l *link, err error) int32 {
 	case l == nil:
 		return sendQueued
 	}
-	return l.conn.(*browserConn).id
+	return socketID(l.conn)
 }
 
 // steadywsSend decides for a message JavaScript built (held by the shim
@@ -367,19 +367,12 @@ func steadywsSend(cid, ref, size, tid int32) int32 {
 		return sendNoClient
 	}
 	t := jc.typeName(tid)
-	f := frame{typ: MessageText, ref: ref, size: int(size)}
-	l, err := jc.c.admit(f, t, nil, jc.opener.Load())
+	l, err := jc.c.admit(frame{typ: MessageText, ref: ref, size: int(size)}, t, nil, jc.opener.Load())
 	if l == nil {
 		return sendResult(l, err)
 	}
-	jc.c.msgsOut.Add(1)
-	jc.c.bytesOut.Add(int64(size))
-	if tid < 0 {
-		return sendResult(l, err)
-	}
 	before := wakeups.Load()
-	wake, late := l.led.note(t, int(size))
-	jc.c.noted(l, t, wake, late)
+	jc.c.sent(l, t, int(size), tid >= 0)
 	if wakeups.Load() != before {
 		return sendResult(l, err) | sendYield
 	}
@@ -398,23 +391,20 @@ func steadywsRequest(cid, ref, size int32, id float64) int32 {
 		return sendNoClient
 	}
 	c := jc.c
-	p := &pending{id: int64(id)}
-	p.ext = func(err error) { jc.call("fail", id, failCode(err), err.Error()) }
-	c.mu.Lock()
-	if _, dup := c.pending[p.id]; dup || p.id <= 0 {
-		c.mu.Unlock()
+	p := &pending{id: int64(id), fin: func(r reply) {
+		if r.err != nil {
+			jc.call("fail", id, failCode(r.err), r.err.Error())
+		}
+	}}
+	if p.id <= 0 || !c.addPending(p) {
 		return sendDuplicateID
 	}
-	c.pending[p.id] = p
-	c.mu.Unlock()
-	f := frame{typ: MessageText, ref: ref, size: int(size)}
-	l, err := c.admit(f, "", p, jc.opener.Load())
+	l, err := c.admit(frame{typ: MessageText, ref: ref, size: int(size)}, "", p, jc.opener.Load())
 	if err != nil {
 		c.forget(p)
 	} else if l != nil {
-		c.msgsOut.Add(1)
-		c.bytesOut.Add(int64(size))
 		l.led.noteRequest(p)
+		c.sent(l, "", int(size), false)
 	}
 	return sendResult(l, err)
 }

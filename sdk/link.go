@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// One connection (link): what its transport reports (frame, oversize,
+// ended), its write lock, flow control (setCongested) and how the client
+// ends it (endLink). The supervisor that serves it is in run.go.
+
 // link is one connection: the sink its transport reports to, and the state
 // the heartbeat reads.
 type link struct {
@@ -218,7 +222,8 @@ func (l *link) release() { <-l.wlock }
 // setCongested records whether the browser's buffer for l is past its
 // high-water mark; while it is, sends queue, and once it drains the
 // supervisor flushes the queue before sends go direct again.
-func (c *Client) setCongested(l *link, on bool) {
+func (l *link) setCongested(on bool) {
+	c := l.c
 	c.mu.Lock()
 	l.congested = on
 	if on && c.link == l {

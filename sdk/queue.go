@@ -2,6 +2,10 @@ package sdk
 
 import "time"
 
+// The send queue: what waits for a connection, bounded by Queue.Limit and
+// Queue.Bytes (enqueueLocked), expired by Queue.MaxAge (expireLocked), and
+// flushed in order, exactly once, after the open handlers (flush).
+
 // queued is a frame waiting for a connection.
 type queued struct {
 	frame
@@ -114,7 +118,7 @@ func (c *Client) reportExpired(lf *life, items []queued) {
 	now := c.now()
 	for _, it := range items {
 		err := &ExpiredError{Type: it.t, Age: time.Duration(now - it.at)}
-		c.release(it.frame)
+		it.release()
 		if it.p != nil {
 			it.p.settle(reply{err: err})
 			continue
@@ -130,16 +134,9 @@ func (c *Client) unqueue(p *pending) bool {
 	it, queuedStill := c.queue.remove(p)
 	c.mu.Unlock()
 	if queuedStill {
-		c.release(it.frame)
+		it.release()
 	}
 	return queuedStill
-}
-
-// release lets go of a frame that will never be sent.
-func (c *Client) release(f frame) {
-	if f.ref > 0 && c.releaseRef != nil {
-		c.releaseRef(f.ref)
-	}
 }
 
 // flush sends the queue in order, exactly once. Sends made meanwhile join

@@ -6,41 +6,36 @@ import (
 	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
-// receive is the per-message path: one synchronous decision per inbound
-// frame, made on the transport's goroutine (native) or inside the
-// JavaScript message event (browser). Handlers themselves run later, in
-// order, on the handler goroutine.
+// receive is the per-message path of clients whose handlers are Go
+// functions: one synchronous decision per inbound frame (route), made on the
+// transport's goroutine (native) or inside the JavaScript message event
+// (browser). Handlers themselves run later, in order, on the handler
+// goroutine.
 func (c *Client) receive(l *link, typ MessageType, data []byte) {
 	now, ok := c.arrived(l, len(data))
 	if !ok {
 		return
 	}
-	if typ != MessageText || c.opts.Raw {
-		c.dispatchRaw(l.lf, typ, data)
-		return
-	}
-	if !validText(data) {
-		c.report(l.lf, malformedText(data, "text frame is not valid UTF-8"))
-		return
-	}
-	e, err := scanEnvelope(data)
-	if err != nil {
-		c.report(l.lf, err)
-		return
-	}
-	switch {
-	case e.Re > 0:
-		if !c.settle(l, e, now) {
-			c.report(l.lf, &UnexpectedReplyError{Type: e.Type, Re: e.Re})
+	var e envelope
+	var err error
+	if c.enveloped(typ) {
+		if validText(data) {
+			e, err = scanEnvelope(data)
+		} else {
+			err = malformedText(data, "text frame is not valid UTF-8")
 		}
-	case e.ID == 0 && e.Type == "ping":
+	}
+	switch r := c.route(l, typ, e, err, now); r.act {
+	case actRaw:
+		c.dispatchRaw(l.lf, typ, data)
+	case actReply:
+		r.p.replied(e)
+	case actPong:
 		c.writeReply(l.wctx, l, bytesFrame(MessageText, wire.PongFrame))
-	case e.ID == 0 && e.Type == "pong":
-		c.pong(l, now)
-	case e.ID > 0:
-		c.serveRequest(l, e)
-	default:
-		c.dispatchEvent(l, e)
+	case actRequest:
+		c.serveRequest(l, e, r.request)
+	case actEvent:
+		c.dispatchEvent(l, e, r.events)
 	}
 }
 
@@ -83,21 +78,8 @@ func (c *Client) dispatchRaw(lf *life, typ MessageType, data []byte) {
 	}
 }
 
-func (c *Client) dispatchEvent(l *link, e envelope) {
-	c.mu.Lock()
-	var hs []listener[func(context.Context, []byte)]
-	if ls := c.reg.events[e.Type]; ls != nil {
-		hs = ls.list
-	}
-	var known []string
-	if len(hs) == 0 {
-		known = c.knownTypesLocked()
-	}
-	c.mu.Unlock()
-	if len(hs) == 0 {
-		c.unknownType(l, e, known)
-		return
-	}
+// dispatchEvent queues event e for its handlers hs.
+func (c *Client) dispatchEvent(l *link, e envelope, hs []listener[func(context.Context, []byte)]) {
 	ctx, data := l.lf.ctx, e.Data
 	c.emit(l.lf, e.Type, func() {
 		for _, h := range hs {
@@ -106,20 +88,8 @@ func (c *Client) dispatchEvent(l *link, e envelope) {
 	})
 }
 
-// serveRequest answers a request from the peer on the connection it came
-// on; an unknown type gets an "unknown_type" error reply.
-func (c *Client) serveRequest(l *link, e envelope) {
-	c.mu.Lock()
-	h, ok := c.reg.requests[e.Type]
-	var known []string
-	if !ok {
-		known = c.knownTypesLocked()
-	}
-	c.mu.Unlock()
-	if !ok {
-		c.unknownType(l, e, known)
-		return
-	}
+// serveRequest answers request e with h on the connection it came on.
+func (c *Client) serveRequest(l *link, e envelope, h requestHandler) {
 	c.emit(l.lf, e.Type, func() {
 		out, err := callRequestHandler(l.ctx, h.fn, e.Data)
 		var frame []byte

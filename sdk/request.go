@@ -7,18 +7,21 @@ import (
 	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
+// Requests: the pending table, begin (register and send), request
+// (wait for the reply), start (Go's asynchronous requests), and how a
+// reply or a failure settles them. route (route.go) correlates replies.
+
 // pending is a request waiting for its reply.
 type pending struct {
 	id   int64
 	t    string
-	ch   chan reply // buffered: settle never blocks; nil for external requests
+	ch   chan reply // buffered: settle never blocks; nil when fin is set
 	link *link      // the connection it was written to; nil while queued
 	mark uint64     // the link's ledger number when it was written (guarded by the ledger's lock)
-	// ext is set for requests made by the JavaScript API: JavaScript holds
-	// the promise, Go only correlates and fails it.
-	ext func(err error)
-	// fin is set for requests started by Go: it gets the reply or the
-	// failure, exactly once.
+	// fin, when set, gets the reply or the failure instead of ch: for
+	// requests started by Go, and for the JavaScript API's, whose replies
+	// JavaScript resolves itself (route only correlates them), so that fin
+	// hears of failures only.
 	fin func(r reply)
 }
 
@@ -30,13 +33,6 @@ type reply struct {
 func (p *pending) settle(r reply) {
 	if p.fin != nil {
 		p.fin(r)
-		wakeups.Add(1)
-		return
-	}
-	if p.ext != nil {
-		if r.err != nil {
-			p.ext(r.err)
-		}
 		return
 	}
 	select {
@@ -95,11 +91,7 @@ func requestCtxErr(ctx context.Context) error {
 // begin registers p as request t and sends it.
 func (c *Client) begin(ctx context.Context, t string, data []byte, p *pending) error {
 	p.t = t
-	c.mu.Lock()
-	c.nextID++
-	p.id = c.nextID
-	c.pending[p.id] = p
-	c.mu.Unlock()
+	c.addPending(p)
 	f := bytesFrame(MessageText, wire.Append(nil, t, "id", p.id, "data", data))
 	if err := c.send(ctx, f, t, p); err != nil {
 		c.forget(p)
@@ -133,7 +125,10 @@ func (c *Client) start(ctx context.Context, t string, data []byte, done func(rep
 		cancel()
 		done(r)
 	}
-	p := &pending{fin: finish}
+	p := &pending{fin: func(r reply) {
+		finish(r)
+		wakeups.Add(1) // a Call's waiter may be runnable now
+	}}
 	if err := c.begin(ctx, t, data, p); err != nil {
 		finish(reply{err: err})
 		return
@@ -161,20 +156,30 @@ func (c *Client) forget(p *pending) {
 	c.unqueue(p)
 }
 
-// settle delivers a reply to the request it answers; it returns false for
-// a reply nobody waits for (the request timed out, or a duplicate).
-func (c *Client) settle(l *link, e envelope, now int64) bool {
-	p := c.takePending(e.Re)
-	if p == nil {
-		return false
-	}
-	c.confirmReply(l, p, now)
+// replied settles p with the reply e: its data, or a *RemoteError.
+func (p *pending) replied(e envelope) {
 	if e.Error != nil {
 		p.settle(reply{err: decodeRemoteError(p.t, e.Error)})
-		return true
+		return
 	}
 	p.settle(reply{data: e.Data})
-	return true
+}
+
+// addPending registers request p under p.id, or under the next id when
+// p.id is 0 (the JavaScript API numbers its requests itself); false if the
+// id is taken.
+func (c *Client) addPending(p *pending) bool {
+	c.mu.Lock()
+	if p.id == 0 {
+		c.nextID++
+		p.id = c.nextID
+	}
+	_, dup := c.pending[p.id]
+	if !dup {
+		c.pending[p.id] = p
+	}
+	c.mu.Unlock()
+	return !dup
 }
 
 // takePending removes and returns request id, or nil if nobody waits for

@@ -1,25 +1,85 @@
 package sdk
 
-// Actions route returns to the browser's JavaScript API for one inbound
-// message. They are numbers shared with shim.js and steadyws.mjs.
-const (
-	actNone    = 0 // handled in Go, or dropped and reported
-	actEvent   = 1 // JavaScript handlers of the message's type
-	actReply   = 2 // settles the request it answers: JavaScript resolves it
-	actRequest = 3 // a JavaScript handler answers the request
-	actRaw     = 4 // raw handlers
-	actPong    = 5 // answer with {"type":"pong"}
-	actFull    = 6 // the head was not enough: call again with the whole message
+import (
+	"context"
+
+	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
-// route is the per-message decision for clients whose handlers live in
+// route is the one decision made for every inbound message, whoever holds
+// its handlers: Go functions (receive, natively and in the browser) or the
+// JavaScript API (routeHead). It classifies the message once
+// ((*wire.Envelope).Kind), correlates a reply with its request, takes a
+// pong, finds the handlers, and reports what nobody handles. What the
+// decision's act means to each is in jsabi.go.
+
+// routed is route's decision on one inbound message.
+type routed struct {
+	act     int32                                     // what to do with it: actNone, actEvent, ... (jsabi.go)
+	p       *pending                                  // actReply: the request it answers, no longer pending
+	events  []listener[func(context.Context, []byte)] // actEvent: the handlers of its type
+	request requestHandler                            // actRequest: the handler of its type
+}
+
+// enveloped reports whether frames of type typ carry an envelope: text
+// frames, unless Options.Raw.
+func (c *Client) enveloped(typ MessageType) bool { return typ == MessageText && !c.opts.Raw }
+
+// route decides what becomes of an inbound message that arrived on l at
+// now (see arrived): its envelope e, or err when it has none that scans.
+func (c *Client) route(l *link, typ MessageType, e envelope, err error, now int64) routed {
+	if !c.enveloped(typ) {
+		return routed{act: actRaw}
+	}
+	if err != nil {
+		c.report(l.lf, err)
+		return routed{}
+	}
+	kind := e.Kind()
+	switch kind {
+	case wire.KindReply:
+		p := c.takePending(e.Re)
+		if p == nil {
+			c.report(l.lf, &UnexpectedReplyError{Type: e.Type, Re: e.Re})
+			return routed{}
+		}
+		c.confirmReply(l, p, now)
+		return routed{act: actReply, p: p}
+	case wire.KindPing:
+		return routed{act: actPong}
+	case wire.KindPong:
+		c.pong(l, now)
+		return routed{}
+	}
+	var r routed
+	c.mu.Lock()
+	if kind == wire.KindRequest {
+		if h, ok := c.reg.requests[e.Type]; ok {
+			r = routed{act: actRequest, request: h}
+		}
+	} else if ls := c.reg.events[e.Type]; ls != nil && len(ls.list) > 0 {
+		r = routed{act: actEvent, events: ls.list}
+	}
+	var known []string
+	if r.act == actNone {
+		known = c.knownTypesLocked()
+	}
+	c.mu.Unlock()
+	if r.act == actNone {
+		c.unknownType(l, e, known)
+	}
+	return r
+}
+
+// routeHead is route for the JavaScript API, whose messages stay in
 // JavaScript: it reads type, id and re from the head of the message (the
 // whole message when complete) and returns what JavaScript should do with
 // the string it holds. size is the whole message's size.
-func (c *Client) route(l *link, typ MessageType, head []byte, size int, complete bool) int32 {
+func (l *link) routeHead(typ MessageType, head []byte, size int, complete bool) int32 {
+	c := l.c
 	var e envelope
 	var err error
-	if typ == MessageText && !c.opts.Raw {
+	if c.enveloped(typ) {
 		if complete {
 			e, err = scanEnvelope(head)
 		} else if e, err = scanHead(head); err != nil || e.ID == 0 && e.Re == 0 && !c.eventHandled(e.Type) {
@@ -33,49 +93,7 @@ func (c *Client) route(l *link, typ MessageType, head []byte, size int, complete
 	if !ok {
 		return actNone
 	}
-	if typ != MessageText || c.opts.Raw {
-		return actRaw
-	}
-	if err != nil {
-		c.report(l.lf, err)
-		return actNone
-	}
-	switch {
-	case e.Re > 0:
-		// Go only correlates: JavaScript holds the promise and resolves it.
-		p := c.takePending(e.Re)
-		if p == nil {
-			c.report(l.lf, &UnexpectedReplyError{Type: e.Type, Re: e.Re})
-			return actNone
-		}
-		c.confirmReply(l, p, now)
-		return actReply
-	case e.ID == 0 && e.Type == "ping":
-		return actPong
-	case e.ID == 0 && e.Type == "pong":
-		c.pong(l, now)
-		return actNone
-	}
-	c.mu.Lock()
-	var handled bool
-	if e.ID > 0 {
-		_, handled = c.reg.requests[e.Type]
-	} else if ls := c.reg.events[e.Type]; ls != nil {
-		handled = len(ls.list) > 0
-	}
-	var known []string
-	if !handled {
-		known = c.knownTypesLocked()
-	}
-	c.mu.Unlock()
-	switch {
-	case handled && e.ID > 0:
-		return actRequest
-	case handled:
-		return actEvent
-	}
-	c.unknownType(l, e, known)
-	return actNone
+	return c.route(l, typ, e, err, now).act
 }
 
 // eventHandled reports whether events of type t have handlers.

@@ -5,6 +5,10 @@ import (
 	"time"
 )
 
+// The supervisor: one goroutine per life of a client that dials, serves
+// the connection (open handlers, queue flush, then the watch loop), applies
+// the reconnect policy, waits out the backoff, and again.
+
 // run is the supervisor of one life: dial, serve, decide, wait, again.
 func (c *Client) run(lf *life) {
 	defer close(lf.done)
@@ -110,7 +114,7 @@ func (c *Client) connect(lf *life) (*link, error) {
 }
 
 // serve runs an open connection until it ends: open handlers, queue flush,
-// then heartbeat. manual reports a Reconnect call; healthy that the
+// then the watch (heartbeat, confirmation pings, Reconnect, Close). manual reports a Reconnect call; healthy that the
 // connection stayed up for ResetAfter.
 func (c *Client) serve(lf *life, l *link) (info CloseInfo, manual, healthy bool) {
 	opened := c.now()
@@ -149,10 +153,8 @@ func (c *Client) openAndWatch(lf *life, l *link) (CloseInfo, bool) {
 	if !c.runOpenHandlers(lf, l) || !c.flush(lf, l) {
 		return c.endLink(lf, l, false)
 	}
-	hb := c.opts.Heartbeat
-	beat := hb.Interval > 0 && !c.opts.Raw
+	hb := newHeartbeat(&c.opts)
 	age := c.opts.confirmAge()
-	var pingAt int64
 	timer := newAlarm(time.Hour)
 	defer timer.stop()
 	for {
@@ -161,34 +163,17 @@ func (c *Client) openAndWatch(lf *life, l *link) (CloseInfo, bool) {
 		// is dead.
 		due, wait := l.led.plan(c.now(), age)
 		if due {
-			at := c.ping(l)
-			if beat && pingAt == 0 {
-				pingAt = at
-			}
+			hb.pinged(c.ping(l))
 			wait = age // if the ping could not be written, try again then
 		}
-		if beat {
-			now, last := int64(c.now()), l.lastRecv.Load()
-			var hbWait time.Duration
-			switch {
-			case pingAt != 0 && last > pingAt:
-				pingAt = 0
-				continue
-			case pingAt == 0 && now-last >= int64(hb.Interval):
-				pingAt = c.ping(l)
-				hbWait = hb.Timeout
-			case pingAt == 0:
-				hbWait = time.Duration(last + int64(hb.Interval) - now)
-			case now-pingAt >= int64(hb.Timeout):
-				l.conn.abort()
-				c.waitEnded(l)
-				return CloseInfo{Code: 1006, Err: ErrHeartbeatTimeout}, false
-			default:
-				hbWait = time.Duration(pingAt + int64(hb.Timeout) - now)
-			}
-			if wait == 0 || hbWait < wait {
-				wait = hbWait
-			}
+		wait, v := hb.check(c, l, wait)
+		switch v {
+		case beatAgain:
+			continue
+		case beatDead:
+			l.conn.abort()
+			c.waitEnded(l)
+			return CloseInfo{Code: 1006, Err: ErrHeartbeatTimeout}, false
 		}
 		if wait > 0 {
 			timer.reset(wait)
@@ -202,9 +187,7 @@ func (c *Client) openAndWatch(lf *life, l *link) (CloseInfo, bool) {
 			return c.endLink(lf, l, true)
 		case <-l.confirm:
 		case <-c.wake:
-			if beat && pingAt == 0 {
-				pingAt = c.ping(l)
-			}
+			hb.pingNow(c, l)
 		case <-l.drained:
 			if !c.flush(lf, l) {
 				return c.endLink(lf, l, false)
@@ -283,7 +266,7 @@ func (c *Client) stop(lf *life, err error, last *CloseInfo) {
 	}
 	discarded := 0
 	for _, it := range items {
-		c.release(it.frame)
+		it.release()
 		if it.p == nil {
 			discarded++
 		}

@@ -4,6 +4,10 @@ import (
 	"context"
 )
 
+// Sending: admit decides between the open connection and the queue, send
+// writes (combining concurrent senders), and sent accounts for every frame
+// that leaves, whichever path wrote it.
+
 // writeFrame writes one frame on l, counts it, and notes it in l's ledger
 // (see confirm.go): request p's position, for its reply to confirm what
 // was written before it, or else the event or raw frame of type t, which
@@ -26,20 +30,35 @@ func (c *Client) write(ctx context.Context, l *link, f frame, t string, p *pendi
 		l.led.noteRequest(p) // before the write: the reply may beat its return
 	}
 	err := l.conn.write(ctx, f)
-	var wake, late bool
 	if err != nil {
 		l.broken = true
-	} else if noted && p == nil {
-		wake, late = l.led.note(t, f.size)
+	} else {
+		c.sent(l, t, f.size, noted && p == nil)
 	}
 	l.unlockWrite()
-	if err != nil {
-		return err
-	}
-	c.noted(l, t, wake, late)
+	return err
+}
+
+// sent accounts for a frame of size bytes that left on l: Stats count it,
+// and an event or raw frame of type t (note) waits in l's ledger until a
+// pong, a reply or an answered close confirms it (see confirm.go). The
+// native writers call it holding l's write lock, so that the ledger follows
+// the order on the wire; the JavaScript API as it hands JavaScript a frame
+// to send at once, which JavaScript does in the order of those calls.
+func (c *Client) sent(l *link, t string, size int, note bool) {
 	c.msgsOut.Add(1)
-	c.bytesOut.Add(int64(f.size))
-	return nil
+	c.bytesOut.Add(int64(size))
+	if !note {
+		return
+	}
+	wake, late := l.led.note(t, size)
+	if wake {
+		l.askConfirm()
+	}
+	if late {
+		c.unconfirmed.Add(1)
+		c.report(l.lf, &UnconfirmedError{Count: 1, Types: []string{t}, Err: errLinkEnded})
+	}
 }
 
 // admit decides where an outgoing frame goes: onto the returned link now,

@@ -27,17 +27,22 @@ type sink interface {
 	ended(info CloseInfo)
 }
 
-// dialer opens connections. dial must honour ctx for the whole handshake and
-// leave nothing behind when it fails or ctx ends.
-type dialer func(ctx context.Context, url string, o *Options, s sink) (conn, error)
+// dialer opens the connection of link l; the transport reports to l through
+// its sink methods (and, in the browser, setCongested and routeHead). dial
+// must honour ctx for the whole handshake and leave nothing behind when it
+// fails or ctx ends. Client.dial is platformDial, or the JavaScript API's
+// (jsapi_js.go).
+type dialer func(ctx context.Context, url string, o *Options, l *link) (conn, error)
 
-// frame is one outgoing message: bytes held by Go, or, in the browser's
-// JavaScript API, a handle on a string that JavaScript holds (so that the
-// message never crosses into Go memory).
+// frame is one outgoing message as conn.write takes it: bytes held by Go,
+// or a handle (ref > 0) on a message the transport holds for its owner (the
+// browser's socket shim keeps the JavaScript API's strings, so that they
+// never cross into Go memory). A frame that will never be written is
+// released (release, per platform).
 type frame struct {
 	typ  MessageType
 	data []byte
-	ref  int32 // > 0: the JavaScript-held string
+	ref  int32 // > 0: the message the transport holds
 	size int   // bytes (UTF-16 units for JavaScript strings)
 }
 

@@ -20,7 +20,11 @@ import (
 // below (or that js.Func when the page did not hand the shim the exports).
 // No js.Func is made per socket, so none is left to release.
 
-var platformDial dialer = dialBrowser
+// platformDial opens sockets for clients with Go handlers; the JavaScript
+// API dials with its client's id (jsapi_js.go).
+var platformDial dialer = func(ctx context.Context, url string, o *Options, l *link) (conn, error) {
+	return dialBrowser(ctx, url, o, l, 0)
+}
 
 // highWater is the bufferedAmount past which a Go write waits for the
 // browser to drain the socket instead of buffering without limit.
@@ -84,9 +88,11 @@ func forgetSocket(id int32) {
 	browser.mu.Unlock()
 }
 
-func dialBrowser(ctx context.Context, url string, o *Options, s sink) (conn, error) {
+// dialBrowser opens a socket for l. cid > 0 names the JavaScript API client
+// that owns it: the shim then keeps its messages in JavaScript and asks
+// l.routeHead what to do with each; otherwise whole messages go to l.frame.
+func dialBrowser(ctx context.Context, url string, o *Options, l *link, cid int32) (conn, error) {
 	sh := shimValue()
-	l := s.(*link)
 	browser.mu.Lock()
 	browser.next++
 	bc := &browserConn{id: browser.next, l: l, opened: make(chan struct{}), failed: make(chan CloseInfo, 1)}
@@ -96,7 +102,7 @@ func dialBrowser(ctx context.Context, url string, o *Options, s sink) (conn, err
 	for i, p := range o.Protocols {
 		protocols[i] = p
 	}
-	if err := jsws.Try(func() { sh.Call("open", bc.id, url, protocols, l.c.jsCID) }); err != nil {
+	if err := jsws.Try(func() { sh.Call("open", bc.id, url, protocols, cid) }); err != nil {
 		forgetSocket(bc.id)
 		// The constructor's message quotes the URL, or a part of it.
 		return nil, &badURLError{redactErr(err, url, nil)}
@@ -147,7 +153,7 @@ func onSocketEvent(id int32, kind int, a, b, c js.Value) {
 		js.CopyBytesToGo(data, u)
 		bc.l.frame(MessageBinary, data)
 	case 4: // drained
-		bc.l.c.setCongested(bc.l, false)
+		bc.l.setCongested(false)
 	}
 }
 
@@ -196,7 +202,17 @@ func (bc *browserConn) write(ctx context.Context, f frame) error {
 	return nil
 }
 
-var errSocketGone = errors.New("steadyws: socket closed")
+// release lets go of the string the shim holds for a frame that will
+// never be written.
+func (f frame) release() {
+	if f.ref > 0 {
+		browser.shim.Call("release", f.ref)
+	}
+}
+
+// socketID is the shim's id of c's socket, to which the JavaScript API
+// sends its strings itself.
+func socketID(c conn) int32 { return c.(*browserConn).id }
 
 func (bc *browserConn) close(code int, reason string) {
 	browser.shim.Call("close", bc.id, code, reason)
@@ -248,7 +264,7 @@ func steadywsRoute(sock, typ, n, size, complete int32) int32 {
 		return actNone
 	}
 	before := wakeups.Load()
-	return bc.l.c.route(bc.l, MessageType(typ), browser.buf[:n], int(size), complete == 1) | yieldFlag(before)
+	return bc.l.routeHead(MessageType(typ), browser.buf[:n], int(size), complete == 1) | yieldFlag(before)
 }
 
 // steadywsCongested marks a socket whose bufferedAmount passed the
@@ -257,7 +273,7 @@ func steadywsRoute(sock, typ, n, size, complete int32) int32 {
 //go:wasmexport steadyws_congested
 func steadywsCongested(sock int32) {
 	if bc := lookup(sock); bc != nil {
-		bc.l.c.setCongested(bc.l, true)
+		bc.l.setCongested(true)
 	}
 }
 

@@ -35,6 +35,9 @@ const closeGrace = time.Second
 
 var platformDial dialer = dialNative
 
+// release has nothing to let go of natively: every frame is Go's bytes.
+func (frame) release() {}
+
 // platformRunning has nothing to do natively; in the browser it subscribes
 // a running client to page lifecycle signals.
 func platformRunning(*Client, bool) {}
@@ -60,7 +63,7 @@ type closeHandshake struct {
 	err    error         // what it returned
 }
 
-func dialNative(ctx context.Context, rawURL string, o *Options, s sink) (conn, error) {
+func dialNative(ctx context.Context, rawURL string, o *Options, l *link) (conn, error) {
 	// A URL that cannot work stops the client instead of retrying forever.
 	// No error quotes rawURL as is: it may carry credentials (see redact.go).
 	if u, err := url.Parse(rawURL); err != nil {
@@ -86,7 +89,7 @@ func dialNative(ctx context.Context, rawURL string, o *Options, s sink) (conn, e
 	// is discarded without killing the connection.
 	ws.SetReadLimit(-1)
 	c := &nativeConn{ws: ws, done: make(chan struct{})}
-	go c.readLoop(s, o.ReadLimit)
+	go c.readLoop(l, o.ReadLimit)
 	return c, nil
 }
 
