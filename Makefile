@@ -50,7 +50,7 @@ wasm:
 	mkdir -p dist
 	GOOS=js GOARCH=wasm $(GO) build -tags $(WASM_TAGS) -gcflags=all=-l -trimpath -ldflags="-s -w" -o dist/steadyws.wasm ./wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" dist/wasm_exec.js
-	cp js/steadyws.mjs js/steadyws.d.ts dist/
+	cp js/steadyws.mjs js/constants.mjs js/steadyws.d.ts dist/
 	cp js/steadyws.d.ts dist/steadyws.d.mts  # what TypeScript looks for next to a .mjs
 	@js/sizes.sh dist/steadyws.wasm
 

@@ -3,6 +3,14 @@
 // Strings, JSON and your handlers stay in JavaScript; the Go core decides,
 // from numbers and the first bytes of each message, what happens to it.
 
+import {
+  ACT_EVENT, ACT_REPLY, ACT_REQUEST, ACT_RAW,
+  SEND_YIELD, SEND_SOCKET, SEND_QUEUED, SEND_QUEUE_FULL, SEND_NO_QUEUE, SEND_DUPLICATE_ID,
+  NAME_MALFORMED, NAME_HANDLER, NAME_UNHANDLED_FRAME,
+  CODE_TIMEOUT, CODE_CLOSED, CODE_QUEUE_FULL, CODE_NOT_CONNECTED, CODE_DUPLICATE_ID,
+  TEXT_QUEUE_FULL, TEXT_NOT_CONNECTED, TEXT_DUPLICATE_ID,
+} from "./constants.mjs";   // generated from sdk/jsabi.go
+
 /** Defaults of every option; the README's table is checked against it. */
 export const DEFAULTS = Object.freeze({
   protocols: Object.freeze([]),
@@ -17,8 +25,6 @@ export const DEFAULTS = Object.freeze({
 });
 
 const EXPORTS = Symbol.for("steadyws.exports");
-const YIELD = 1 << 30;         // bit of steadyws_send's result; see sdk/jsapi_js.go
-const SOCKET = YIELD - 1;
 let loading = null;
 
 /**
@@ -116,7 +122,7 @@ function makeAPI(core, X, go) {
       this.#requestTimeoutMs = r.requestTimeoutMs;
       this.#final = null;
       this.#typeIds.clear();
-      shim.clients.set(r.cid, (act, data) => this.#dispatch(act, data));
+      shim.clients.set(r.cid, (act, data, sock) => this.#dispatch(act, data, sock));
     }
 
     /** "connecting" | "open" | "reconnecting" | "closed" */
@@ -179,22 +185,22 @@ function makeAPI(core, X, go) {
     #push(s, size, tid) {
       const r = ref();
       const sock = X.steadyws_send(this.#cid, r, size, tid);
-      if (sock > 0) {
-        shim.sendStr(sock & SOCKET, s);
-        if (sock & YIELD) shim.yield();   // Go has a confirmation ping to plan
+      if (sock > SEND_QUEUED) {
+        shim.sendStr(sock & SEND_SOCKET, s);
+        if (sock & SEND_YIELD) shim.yield();   // Go has a confirmation ping to plan
         return true;
       }
-      if (sock === 0) { shim.refs.set(r, s); return false; }
+      if (sock === SEND_QUEUED) { shim.refs.set(r, s); return false; }
       throw this.#sendError(sock);
     }
 
     #sendError(code) {
       switch (code) {
-        case -2: return failure("queue_full", "steadyws: send queue full");
-        case -3: return failure("not_connected", "steadyws: not connected (queueing is disabled)");
-        case -5: return failure("duplicate_id", "steadyws: duplicate request id");
+        case SEND_QUEUE_FULL: return failure(CODE_QUEUE_FULL, TEXT_QUEUE_FULL);
+        case SEND_NO_QUEUE: return failure(CODE_NOT_CONNECTED, TEXT_NOT_CONNECTED);
+        case SEND_DUPLICATE_ID: return failure(CODE_DUPLICATE_ID, TEXT_DUPLICATE_ID);
       }
-      return failure("closed", this.#final?.error ?? core.lastError(this.#cid));
+      return failure(CODE_CLOSED, this.#final?.error ?? core.lastError(this.#cid));
     }
 
     request(type, data, options = {}) {
@@ -209,8 +215,8 @@ function makeAPI(core, X, go) {
         const p = { resolve, reject, signal, onAbort: null, deadline: 0, what: "" };
         this.#pending.set(id, p);
         const sock = X.steadyws_request(this.#cid, r, s.length, id);
-        if (sock > 0) shim.sendStr(sock, s);
-        else if (sock === 0) shim.refs.set(r, s);
+        if (sock > SEND_QUEUED) shim.sendStr(sock, s);
+        else if (sock === SEND_QUEUED) shim.refs.set(r, s);
         else { this.#pending.delete(id); reject(this.#sendError(sock)); return; }
         const ms = timeoutMs > 0 ? timeoutMs : this.#requestTimeoutMs;
         if (ms > 0) {
@@ -257,7 +263,7 @@ function makeAPI(core, X, go) {
         if (p.deadline === 0) continue;
         if (p.deadline <= now) {
           X.steadyws_cancel(this.#cid, id);
-          this.#settle(id).reject(failure("timeout", p.what));
+          this.#settle(id).reject(failure(CODE_TIMEOUT, p.what));
         } else if (p.deadline < next) {
           next = p.deadline;
         }
@@ -316,7 +322,7 @@ function makeAPI(core, X, go) {
           fn.call(this, ev);
         } catch (err) {
           if (name === "error") (globalThis.reportError ?? console.error)(err);
-          else this.#error("HandlerError", "steadyws: " + name + " listener threw: " + message(err), err);
+          else this.#error(NAME_HANDLER, "steadyws: " + name + " listener threw: " + message(err), err);
         }
       }
       return fns.length;
@@ -350,13 +356,13 @@ function makeAPI(core, X, go) {
       }
     }
 
-    #dispatch(act, data) {
-      if (act === 4) {
+    #dispatch(act, data, sock) {
+      if (act === ACT_RAW) {
         if (this.#emit("raw", { type: "raw", data }) === 0) {
           // As the Go API reports a frame no OnRaw handler takes.
           const text = typeof data === "string";
           const size = text ? new TextEncoder().encode(data).length : data.byteLength;
-          this.#error("UnhandledFrameError", "steadyws: " + (text ? "text" : "binary") + " frame of " + size + " bytes discarded: no raw listener is registered");
+          this.#error(NAME_UNHANDLED_FRAME, "steadyws: " + (text ? "text" : "binary") + " frame of " + size + " bytes discarded: no raw listener is registered");
         }
         return;
       }
@@ -364,31 +370,25 @@ function makeAPI(core, X, go) {
       try {
         m = JSON.parse(data);
       } catch (err) {
-        if (act === 2) {   // Go already matched the reply: fail its request
+        if (act === ACT_REPLY) {   // Go already matched the reply: fail its request
           const re = /"re"\s*:\s*(\d+)/.exec(data.slice(0, 256));
           if (re) this.#settle(Number(re[1]))?.reject(failure("malformed", "steadyws: malformed reply: " + message(err)));
         }
-        this.#error("MalformedError", "steadyws: malformed message: " + message(err));
+        this.#error(NAME_MALFORMED, "steadyws: malformed message: " + message(err));
         return;
       }
-      if (act === 1 && m !== null && typeof m === "object") {
-        // Go routed this event by its head, which stops at "data": an id
-        // or re after data still makes it a reply or a request.
-        if (Number.isSafeInteger(m.re) && m.re > 0) {
-          act = 2;
-          if (X.steadyws_cancel(this.#cid, m.re) !== 1 && !this.#pending.has(m.re)) {
-            this.#error("UnexpectedReplyError", "steadyws: reply " + JSON.stringify(m.type) + " to request " + m.re + ", which is not pending (it timed out, was cancelled or was already answered)");
-            return;
-          }
-        } else if (Number.isSafeInteger(m.id) && m.id > 0 && this.#answerers.has(m.type)) {
-          act = 3;
-        }
+      if (act === ACT_EVENT && m !== null && typeof m === "object" &&
+          (Number.isSafeInteger(m.re) && m.re > 0 || Number.isSafeInteger(m.id) && m.id > 0)) {
+        // Go routed this event by its head, which stops at "data": an id or
+        // re after data makes it a reply or a request. Go decides again, on
+        // the whole message, as it does for every other.
+        act = shim.reexamine(sock, data);
       }
-      if (act === 1) {
+      if (act === ACT_EVENT) {
         for (const fn of [...(this.#handlers.get(m.type) ?? [])]) {
-          try { fn(m.data, m); } catch (err) { this.#error("HandlerError", "steadyws: handler for \"" + m.type + "\" threw: " + message(err), err); }
+          try { fn(m.data, m); } catch (err) { this.#error(NAME_HANDLER, "steadyws: handler for \"" + m.type + "\" threw: " + message(err), err); }
         }
-      } else if (act === 2) {
+      } else if (act === ACT_REPLY) {
         const p = this.#settle(m.re);
         if (!p) return;
         if (m.error) {
@@ -398,7 +398,7 @@ function makeAPI(core, X, go) {
         } else {
           p.resolve(m.data);
         }
-      } else if (act === 3) {
+      } else if (act === ACT_REQUEST) {
         this.#answer(m);
       }
     }
@@ -409,7 +409,7 @@ function makeAPI(core, X, go) {
         try {
           const s = '{"type":' + JSON.stringify(m.type) + ',"re":' + m.id + ',"' + key + '":' + JSON.stringify(value) + "}";
           this.#push(s, s.length, -1);
-        } catch (err) { this.#error("HandlerError", "steadyws: could not reply to \"" + m.type + "\": " + message(err), err); }
+        } catch (err) { this.#error(NAME_HANDLER, "steadyws: could not reply to \"" + m.type + "\": " + message(err), err); }
       };
       Promise.resolve()
         .then(() => fn(m.data, m))
@@ -417,7 +417,7 @@ function makeAPI(core, X, go) {
           (value) => reply("data", value === undefined ? null : value),
           (err) => {
             reply("error", { code: typeof err?.code === "string" ? err.code : "handler_error", message: message(err) });
-            this.#error("HandlerError", "steadyws: handler for request \"" + m.type + "\" failed: " + message(err), err);
+            this.#error(NAME_HANDLER, "steadyws: handler for request \"" + m.type + "\" failed: " + message(err), err);
           });
     }
   }

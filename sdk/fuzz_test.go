@@ -326,7 +326,11 @@ func (r *routeRig) errTypes() []string {
 // bytes when head < len(b)).
 func routeOf(b []byte, head int) (int32, *routeRig) {
 	r := newRouteRig()
-	act := r.l.routeHead(MessageText, b[:head], len(b), head == len(b))
+	how := int32(routeHeadOnly)
+	if head == len(b) {
+		how = routeComplete
+	}
+	act := r.l.routeHead(MessageText, b[:head], len(b), how)
 	r.run()
 	return act, r
 }

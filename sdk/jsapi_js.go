@@ -273,7 +273,7 @@ func (jc *jsClient) retire() {
 // through the error event instead of killing the client.
 func (jc *jsClient) call(kind string, args ...any) {
 	if err := jsws.Try(func() { jc.notify.Invoke(append([]any{kind}, args...)...) }); err != nil && kind != "error" {
-		jc.call("error", "steadyws: "+kind+" listener threw: "+err.Error(), "HandlerError")
+		jc.call("error", "steadyws: "+kind+" listener threw: "+err.Error(), nameHandler)
 	}
 }
 
@@ -282,21 +282,21 @@ func (jc *jsClient) call(kind string, args ...any) {
 func errorName(err error) string {
 	switch err.(type) {
 	case *UnknownTypeError:
-		return "UnknownTypeError"
+		return nameUnknownType
 	case *MalformedError:
-		return "MalformedError"
+		return nameMalformed
 	case *LimitError:
-		return "LimitError"
+		return nameLimit
 	case *ExpiredError:
-		return "ExpiredError"
+		return nameExpired
 	case *DiscardedError:
-		return "DiscardedError"
+		return nameDiscarded
 	case *HandlerError:
-		return "HandlerError"
+		return nameHandler
 	case *UnexpectedReplyError:
-		return "UnexpectedReplyError"
+		return nameUnexpectedReply
 	case *UnconfirmedError:
-		return "UnconfirmedError"
+		return nameUnconfirmed
 	}
 	return "Error"
 }
@@ -324,19 +324,6 @@ func (jc *jsClient) handle(kind, t string, on bool) {
 		jc.removes[key] = jc.c.handleEvent(t, func(context.Context, []byte) {})
 	}
 }
-
-// Results of the send exports: a positive socket id means "send it now
-// on that socket" (with sendYield set: then let Go run, see steadywsSend);
-// these mean something else.
-const (
-	sendYield       = 1 << 30
-	sendQueued      = 0
-	sendClosed      = -1
-	sendQueueFull   = -2
-	sendNoQueue     = -3
-	sendNoClient    = -4
-	sendDuplicateID = -5
-)
 
 func sendResult(l *link, err error) int32 {
 	switch {
@@ -431,14 +418,14 @@ func steadywsCancel(cid int32, id float64) int32 {
 func failCode(err error) string {
 	switch err.(type) {
 	case timeoutError:
-		return "timeout"
+		return codeTimeout
 	case *ExpiredError:
-		return "expired"
+		return codeExpired
 	}
 	if err == ErrConnectionLost {
-		return "connection_lost"
+		return codeConnectionLost
 	}
-	return "closed"
+	return codeClosed
 }
 
 func init() {

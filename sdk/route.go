@@ -73,14 +73,16 @@ func (c *Client) route(l *link, typ MessageType, e envelope, err error, now int6
 
 // routeHead is route for the JavaScript API, whose messages stay in
 // JavaScript: it reads type, id and re from the head of the message (the
-// whole message when complete) and returns what JavaScript should do with
-// the string it holds. size is the whole message's size.
-func (l *link) routeHead(typ MessageType, head []byte, size int, complete bool) int32 {
+// whole message unless how is routeHeadOnly) and returns what JavaScript
+// should do with the string it holds. size is the whole message's size.
+// routeReexamine routes a message again, whole, that a head routed as an
+// event although JavaScript found id or re after data; it was counted then.
+func (l *link) routeHead(typ MessageType, head []byte, size int, how int32) int32 {
 	c := l.c
 	var e envelope
 	var err error
 	if c.enveloped(typ) {
-		if complete {
+		if how != routeHeadOnly {
 			e, err = scanEnvelope(head)
 		} else if e, err = scanHead(head); err != nil || e.ID == 0 && e.Re == 0 && !c.eventHandled(e.Type) {
 			// A head with neither id nor re may belong to a request or a
@@ -88,6 +90,9 @@ func (l *link) routeHead(typ MessageType, head []byte, size int, complete bool) 
 			// handler is routed without the whole message.
 			return actFull
 		}
+	}
+	if how == routeReexamine {
+		return c.route(l, typ, e, err, int64(c.now())).act
 	}
 	now, ok := c.arrived(l, size)
 	if !ok {

@@ -26,10 +26,6 @@ var platformDial dialer = func(ctx context.Context, url string, o *Options, l *l
 	return dialBrowser(ctx, url, o, l, 0)
 }
 
-// highWater is the bufferedAmount past which a Go write waits for the
-// browser to drain the socket instead of buffering without limit.
-const highWater = 4 << 20
-
 var browser struct {
 	once  sync.Once
 	shim  js.Value
@@ -127,10 +123,10 @@ func onSocketEvent(id int32, kind int, a, b, c js.Value) {
 		return
 	}
 	switch kind {
-	case 1: // open
+	case sockOpen:
 		bc.isOpen.Store(true)
 		close(bc.opened)
-	case 2: // close
+	case sockClose:
 		forgetSocket(id)
 		info := CloseInfo{Code: a.Int(), Reason: b.String(), WasClean: c.Bool()}
 		if info.WasClean {
@@ -143,7 +139,7 @@ func onSocketEvent(id int32, kind int, a, b, c js.Value) {
 			return
 		}
 		bc.l.ended(info)
-	case 3: // message, without the fast path
+	case sockMessage:
 		if a.Type() == js.TypeString {
 			bc.l.frame(MessageText, []byte(a.String()))
 			return
@@ -152,7 +148,7 @@ func onSocketEvent(id int32, kind int, a, b, c js.Value) {
 		data := make([]byte, u.Length())
 		js.CopyBytesToGo(data, u)
 		bc.l.frame(MessageBinary, data)
-	case 4: // drained
+	case sockDrained:
 		bc.l.setCongested(false)
 	}
 }
@@ -255,16 +251,17 @@ func steadywsFrame(sock, typ, n int32) int32 {
 }
 
 // steadywsRoute decides what the JavaScript API does with a message whose
-// head (or whole, when complete) the shim copied into the buffer.
+// head, or the whole message (see routeHead for how), the shim copied into
+// the buffer.
 //
 //go:wasmexport steadyws_route
-func steadywsRoute(sock, typ, n, size, complete int32) int32 {
+func steadywsRoute(sock, typ, n, size, how int32) int32 {
 	bc := lookup(sock)
 	if bc == nil || n < 0 || int(n) > len(browser.buf) {
 		return actNone
 	}
 	before := wakeups.Load()
-	return bc.l.routeHead(MessageType(typ), browser.buf[:n], int(size), complete == 1) | yieldFlag(before)
+	return bc.l.routeHead(MessageType(typ), browser.buf[:n], int(size), how) | yieldFlag(before)
 }
 
 // steadywsCongested marks a socket whose bufferedAmount passed the
@@ -279,7 +276,7 @@ func steadywsCongested(sock int32) {
 
 func yieldFlag(before uint32) int32 {
 	if wakeups.Load() != before {
-		return 0x100
+		return routeYield
 	}
 	return 0
 }

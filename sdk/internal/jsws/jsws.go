@@ -16,6 +16,12 @@ import (
 //go:embed shim.js
 var shimSource string
 
+// constantsSource holds the numbers the shim shares with Go, generated from
+// sdk/jsabi.go; it opens the shim's function body.
+//
+//go:embed constants.js
+var constantsSource string
+
 var (
 	once sync.Once
 	shim js.Value
@@ -24,7 +30,7 @@ var (
 // Shim returns the socket shim, installing it on first use.
 func Shim() js.Value {
 	once.Do(func() {
-		shim = js.Global().Get("Function").New(shimSource).Invoke()
+		shim = js.Global().Get("Function").New(constantsSource + shimSource).Invoke()
 	})
 	return shim
 }

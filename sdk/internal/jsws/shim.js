@@ -8,10 +8,12 @@
 // under Symbol.for("steadyws.exports") before go.run. Without them (a Go
 // program loaded by a plain wasm_exec.js page, or go test in a browser) it
 // falls back to calling Go through the js.Func it was given.
-"use strict";
+//
+// The numbers it shares with Go (ACT_*, ROUTE_*, SOCK_*, MSG_*, HIGH_WATER)
+// come from constants.js, generated from sdk/jsabi.go and evaluated just
+// before this file, in the same function body (which it makes strict).
 const HEAD = 128;              // UTF-16 units of a message copied for routing
-const HIGH_WATER = 4 << 20;    // bufferedAmount above which the socket counts as congested
-const LOW_WATER = 1 << 20;
+const LOW_WATER = 1 << 20;     // bufferedAmount below which a congested socket counts as drained
 const BATCH = 4096;            // frames up to this size leave in per-turn batches (see send)
 const key = Symbol.for("steadyws.exports");
 const X = globalThis[key] || null;
@@ -51,7 +53,7 @@ function put(s) {
 
 function onMessage(id, s, data) {
   if (X === null) {
-    goEvent(id, 3, data, 0, 0);
+    goEvent(id, SOCK_MESSAGE, data, 0, 0);
     return;
   }
   let r;
@@ -59,20 +61,20 @@ function onMessage(id, s, data) {
     if (typeof data === "string") {
       const complete = data.length <= HEAD;
       const n = put(complete ? data : data.slice(0, HEAD));
-      r = X.steadyws_route(id, 1, n, data.length, complete ? 1 : 0);
-      if ((r & 0xff) === 6) {            // need the whole message
-        r = X.steadyws_route(id, 1, put(data), data.length, 1);
+      r = X.steadyws_route(id, MSG_TEXT, n, data.length, complete ? ROUTE_COMPLETE : ROUTE_HEAD_ONLY);
+      if ((r & ROUTE_ACT) === ACT_FULL) {
+        r = X.steadyws_route(id, MSG_TEXT, put(data), data.length, ROUTE_COMPLETE);
       }
     } else {
-      r = X.steadyws_route(id, 2, 0, data.byteLength, 1);
+      r = X.steadyws_route(id, MSG_BINARY, 0, data.byteLength, ROUTE_COMPLETE);
     }
-    if (r & 0x100) goYield();
-    const act = r & 0xff;
-    if (act === 5) {
+    if (r & ROUTE_YIELD) goYield();
+    const act = r & ROUTE_ACT;
+    if (act === ACT_PONG) {
       sendStr(id, '{"type":"pong"}');
-    } else if (act !== 0) {
+    } else if (act !== ACT_NONE) {
       const d = clients.get(s.cid);
-      if (d) d(act, data);
+      if (d) d(act, data, id);
     }
     return;
   }
@@ -85,8 +87,8 @@ function onMessage(id, s, data) {
     view(b.length || 1).set(b, bufPtr);
     n = b.length;
   }
-  r = X.steadyws_frame(id, typeof data === "string" ? 1 : 2, n);
-  if (r & 0x100) wake(start);
+  r = X.steadyws_frame(id, typeof data === "string" ? MSG_TEXT : MSG_BINARY, n);
+  if (r & ROUTE_YIELD) wake(start);
   lastEnd = performance.now();
 }
 
@@ -131,7 +133,7 @@ function watchDrain(id, s) {
     if (!socks.has(id)) return;
     if (s.ws.bufferedAmount > LOW_WATER) { timers++; setTimeout(poll, 10); return; }
     s.draining = false;
-    goEvent(id, 4, 0, 0, 0);
+    goEvent(id, SOCK_DRAINED, 0, 0, 0);
   };
   timers++;
   setTimeout(poll, 10);
@@ -212,8 +214,8 @@ return {
     ws.binaryType = "arraybuffer";
     const s = { ws, cid, draining: false, out: null, outBytes: 0 };
     socks.set(id, s);
-    ws.onopen = () => goEvent(id, 1, ws.protocol, 0, 0);
-    ws.onclose = (e) => { drop(id); goEvent(id, 2, e.code, e.reason, e.wasClean); };
+    ws.onopen = () => goEvent(id, SOCK_OPEN, ws.protocol, 0, 0);
+    ws.onclose = (e) => { drop(id); goEvent(id, SOCK_CLOSE, e.code, e.reason, e.wasClean); };
     ws.onerror = () => {};       // a close event always follows
     ws.onmessage = (e) => onMessage(id, s, e.data);
   },
@@ -242,6 +244,14 @@ return {
     return str === undefined ? false : sendStr(id, str);
   },
   release(ref) { refs.delete(ref); },
+  // reexamine asks Go to route a message of socket id again, whole: the
+  // JavaScript API found id or re after data in a message Go routed by its
+  // head as an event. It returns the action.
+  reexamine(id, data) {
+    const r = X.steadyws_route(id, MSG_TEXT, put(data), data.length, ROUTE_REEXAMINE);
+    if (r & ROUTE_YIELD) goYield();
+    return r & ROUTE_ACT;
+  },
   // live counts what the shim holds, for tests that check that nothing is
   // left behind: sockets (each with its four event handlers), strings held
   // for queued messages, pending timers, registered JavaScript clients.
