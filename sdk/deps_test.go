@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// The browser build must stay small (DESIGN.md, "Size and speed"):
+// The browser build must stay small (README.md, Performance, "Size"):
 // native-only settings such as WithTLSConfig and WithHTTPClient must not
 // drag their packages into the wasm that pages load.
 func TestBrowserBuildLeavesOutNativePackages(t *testing.T) {

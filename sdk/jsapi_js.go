@@ -15,7 +15,10 @@ import (
 // top of it: strings, JSON and handler functions stay in JavaScript; this
 // file keeps one *Client per JavaScript client and tells it, through a
 // notify function, about state changes, opens, closes, errors and requests
-// that failed. The per-message calls are the numeric exports at the end.
+// that failed. The per-message calls are the numeric exports
+// steadyws_send, steadyws_request and steadyws_cancel below, and
+// steadyws_route in transport_js.go; the numbers they share with
+// JavaScript are in jsabi.go.
 
 type jsClient struct {
 	c      *Client
