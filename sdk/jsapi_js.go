@@ -143,8 +143,11 @@ func jsConnect(a []js.Value) any {
 	url, notify := a[0], a[2]
 	o, err := jsOptions(a[1])
 	if err != nil {
-		if _, ok := err.(*optionTypeError); ok {
+		switch err.(type) {
+		case *optionTypeError:
 			return jsError("TypeError", err.Error())
+		case *optionRangeError:
+			return jsError("RangeError", err.Error())
 		}
 		return jsError("Error", err.Error())
 	}
