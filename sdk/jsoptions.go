@@ -69,8 +69,6 @@ func decodeJSOptions(v any) (Options, error) {
 	d.number(b, "backoff.factor", optFloat, &o.Backoff.Factor)
 	if d.number(b, "backoff.jitter", optFloat, &o.Backoff.Jitter) && o.Backoff.Jitter == 0 {
 		o.Backoff.Jitter = -1
-	} else if o.Backoff.Jitter < 0 && d.err == nil {
-		d.err = &optionRangeError{"steadyws: option backoff.jitter must be between 0 and 1 (0: none), got " + strconv.FormatFloat(o.Backoff.Jitter, 'g', -1, 64)}
 	}
 	d.number(b, "backoff.resetAfterMs", optMs, &o.Backoff.ResetAfter)
 	d.number(m, "maxRetries", optInt, &o.MaxRetries)
@@ -128,7 +126,7 @@ func jsOptionText(e *OptionError) string {
 		v /= 1e6
 	}
 	if e.Field == "Backoff.Jitter" {
-		allowed = "between 0 and 1 (0: none)"
+		allowed = "at most 1 (0 or negative: none)"
 	}
 	return "steadyws: option " + string(key) + " must be " + allowed + ", got " + strconv.FormatFloat(v, 'g', -1, 64)
 }

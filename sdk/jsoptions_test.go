@@ -136,8 +136,7 @@ func TestJSOptionsOutOfRange(t *testing.T) {
 		in   any
 		want string
 	}{
-		{map[string]any{"backoff": map[string]any{"jitter": 2.0}}, `steadyws: option backoff.jitter must be between 0 and 1 (0: none), got 2`},
-		{map[string]any{"backoff": map[string]any{"jitter": -0.5}}, `steadyws: option backoff.jitter must be between 0 and 1 (0: none), got -0.5`},
+		{map[string]any{"backoff": map[string]any{"jitter": 2.0}}, `steadyws: option backoff.jitter must be at most 1 (0 or negative: none), got 2`},
 		{map[string]any{"backoff": map[string]any{"factor": 0.5}}, `steadyws: option backoff.factor must be at least 1, got 0.5`},
 		{map[string]any{"backoff": map[string]any{"initialMs": -100.0}}, `steadyws: option backoff.initialMs must be 0 or more, got -100`},
 		{map[string]any{"backoff": map[string]any{"resetAfterMs": -1.0}}, `steadyws: option backoff.resetAfterMs must be 0 or more, got -1`},
