@@ -213,3 +213,78 @@ func TestOptionRangeErrors(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// Nothing a page passes to the API may stop the Go runtime: every entry
+// point gets hostile values, each either works or throws (or rejects)
+// with an Error, and afterwards other clients and a fresh one still
+// round-trip.
+func TestHostileInputsLeaveTheRuntimeRunning(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var got struct {
+		Bad     []string
+		Exited  bool
+		Echo    int
+		Fresh   int
+		Revoked string
+	}
+	run(t, ctx, s, `
+		const keep = steadyws.connect(WS, fast);
+		await opened(keep);
+		const bad = [];
+		const attempt = async (what, f) => {
+			window.__step = what;
+			try { await Promise.race([f(), sleep(3000).then(() => { throw "hung: " + what; })]); }
+			catch (e) { if (!(e instanceof Error)) bad.push(what + " threw a non-Error: " + String(e)); }
+			if (steadyws.exited()) throw new Error("the Go program exited after " + what);
+		};
+		const big = [1e308, -1e308, Infinity, NaN, 2 ** 64, -0, Number.MAX_SAFE_INTEGER + 2];
+		const odd = [undefined, null, true, 0, -1, "", "x".repeat(100000), [], {}, () => {}, Symbol("s"), 10n, new Proxy({}, { get() { throw new Error("trap"); } }), ...big];
+		for (const u of ["ftp://x/", "garbage", "ws://", "ws://[", "ws://\u0000/", "ws://h:99999/", ...odd]) {
+			await attempt("connect " + (typeof u === "string" ? u.slice(0, 20) : typeof u), () => steadyws.connect(u, fast).close());
+		}
+		for (const [i, o] of odd.entries()) {
+			await attempt("options", () => steadyws.connect(WS, o).close());
+			await attempt("backoff", () => steadyws.connect(WS, { backoff: o }).close());
+			await attempt("initialMs", () => steadyws.connect(WS, { backoff: { initialMs: o } }).close());
+			await attempt("queue.limit", () => steadyws.connect(WS, { queue: { limit: o } }).close());
+			await attempt("protocols", () => steadyws.connect(WS, { protocols: [o] }).close());
+			await attempt("url fn returning odd[" + i + "]", async () => { const c = steadyws.connect(() => o, { ...fast, maxRetries: 1 }); await sleep(30); c.close(); });
+		}
+		const c = steadyws.connect(WS, fast);
+		await opened(c);
+		for (const o of odd) {
+			await attempt("send type", () => c.send(o, 1));
+			await attempt("send data", () => c.send("echo", o));
+			await attempt("sendRaw", () => c.sendRaw(o));
+			await attempt("on", () => c.on(o, o));
+			await attempt("handle", () => c.handle(o, o));
+			await attempt("request", () => c.request(o, o, o));
+			await attempt("request timeout", () => c.request("echo", 1, { timeoutMs: o }));
+			await attempt("request signal", () => c.request("echo", 1, { signal: o }));
+			await attempt("close", () => steadyws.connect(WS, fast).close(o, o));
+			await attempt("addEventListener", () => c.addEventListener(o, o));
+			await attempt("onerror", () => { c.onerror = o; });
+		}
+		const ac = new AbortController();
+		const p = c.request("slow", { ms: 300 }, { signal: ac.signal });
+		ac.abort(new Proxy({}, { get() { throw new Error("trap"); } }));
+		const revoked = await p.then(() => "resolved", (e) => e.code);
+		c.onerror = null;
+		await attempt("reconnect twice", () => { c.reconnect(); c.reconnect(); });
+		c.close(); c.close(); c.reconnect(); c.close();
+		const fresh = steadyws.connect(WS, fast);
+		const echo = await keep.request("echo", 5);
+		const f = await fresh.request("echo", 6);
+		keep.close(); fresh.close();
+		return { Bad: bad, Exited: steadyws.exited(), Echo: echo, Fresh: f, Revoked: revoked };`, &got)
+	if got.Exited || got.Echo != 5 || got.Fresh != 6 {
+		t.Fatalf("after hostile input: Go exited %v, old client echo %d (want 5), fresh client echo %d (want 6)", got.Exited, got.Echo, got.Fresh)
+	}
+	if len(got.Bad) > 0 {
+		t.Errorf("entry points threw values that are not Errors:\n%s", strings.Join(got.Bad, "\n"))
+	}
+	if got.Revoked != "aborted" {
+		t.Errorf("request aborted with a hostile reason: %q, want code aborted", got.Revoked)
+	}
+}

@@ -55,7 +55,22 @@ async function start(options) {
   const core = globalThis.__steadyws;
   delete globalThis.__steadyws;
   if (!core) throw new Error("steadyws: " + wasmURL + " did not start");
-  return makeAPI(core, exports, go);
+  return makeAPI(guard(core), exports, go);
+}
+
+// guard wraps the Go core's functions: a call that panicked in Go (which
+// recovers, so the program keeps serving every other client) throws here.
+function guard(core) {
+  const out = { shim: core.shim, fast: core.fast };
+  for (const [name, f] of Object.entries(core)) {
+    if (typeof f !== "function") continue;
+    out[name] = (...args) => {
+      const r = f(...args);
+      if (r !== null && typeof r === "object" && typeof r.panic === "string") throw new Error(r.panic);
+      return r;
+    };
+  }
+  return out;
 }
 
 function makeAPI(core, X, go) {
@@ -107,11 +122,19 @@ function makeAPI(core, X, go) {
     // keeps its final stats and error), and reconnect() makes another.
     #connect() {
       const gen = ++this.#gen;
-      const r = core.connect(this.#url, this.#options, (kind, a, b, c, d, e) => {
-        if (gen === this.#gen) this.#notify(kind, a, b, c, d, e);
+      // The Go client may report (even stop for good, when the url function
+      // fails at once) before core.connect returns: hold those until it has.
+      let early = [];
+      const r = core.connect(this.#url, this.#options, (...n) => {
+        if (gen !== this.#gen) return;
+        if (early) early.push(n);
+        else this.#notify(...n);
       });
       if (r.error !== undefined) throw new ({ TypeError, RangeError }[r.name] ?? Error)(r.error);
       this.#cid = r.cid;
+      const held = early;
+      early = null;
+      queueMicrotask(() => { for (const n of held) if (gen === this.#gen) this.#notify(...n); });
       this.#requestTimeoutMs = r.requestTimeoutMs;
       this.#final = null;
       this.#typeIds.clear();
@@ -524,9 +547,11 @@ function wsURL(url) {
 }
 
 // redactURL hides what may be secret in a URL, as the Go core does: its
-// userinfo, query and fragment ("wss://***@host/ws?REDACTED").
+// userinfo, query and fragment ("wss://***@host/ws?REDACTED"). It is cut
+// after 64 characters so that no message grows with what a page passed.
 function redactURL(s) {
-  return s.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1***@").replace(/[?#].*$/s, (m) => m[0] + "REDACTED");
+  s = s.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1***@").replace(/[?#].*$/s, (m) => m[0] + "REDACTED");
+  return s.length > 64 ? s.slice(0, 64) + "…" : s;
 }
 
 function abortError(signal) {
@@ -537,5 +562,9 @@ function abortError(signal) {
 }
 
 function message(err) {
-  return err instanceof Error ? err.message : String(err);
+  try {
+    return err instanceof Error ? String(err.message) : String(err);
+  } catch {
+    return "(a value that cannot be shown as text)";
+  }
 }
