@@ -78,6 +78,7 @@ func doSetup() string {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/dist/", http.StripPrefix("/dist/", http.FileServer(http.Dir(dist))))
+	mux.HandleFunc("/echo-ws", echoOnPageOrigin)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if dir, name, ok := servedFile(r.URL.Path); ok {
 			http.ServeFile(w, r, filepath.Join(dir, name))

@@ -143,8 +143,11 @@ export interface Client<P extends Protocol = AnyProtocol> {
    * true: sent now; false: queued until the connection is back. Throws a SteadyError when the queue is full or the client closed.
    * A message sent is delivered at most once: if its connection ends before the server confirmed reading it, an error event
    * with an UnconfirmedError says it may not have arrived.
+   * data must be JSON: a function, symbol or bigint anywhere in it, undefined in an array, a Map or Set (which
+   * JSON.stringify would write as {}) or a circular value throws a TypeError naming its path ("data.a[1].b").
    */
   send<K extends keyof Events<P> & string>(type: K, data?: Events<P>[K]): boolean;
+  /** data must be JSON, as for send(); the promise rejects with a TypeError otherwise. */
   request<K extends keyof Requests<P> & string>(type: K, data: Requests<P>[K]["args"], options?: RequestOptions): Promise<Requests<P>[K]["reply"]>;
   /** Sends a frame without the envelope. */
   sendRaw(data: string | ArrayBuffer | ArrayBufferView): boolean;
@@ -173,7 +176,12 @@ export interface GoStats {
 }
 
 export interface Steadyws {
-  connect<P extends Protocol = AnyProtocol>(url: string | (() => string | Promise<string>), options?: Options): Client<P>;
+  /**
+   * url: ws:, wss:, http: or https: (taken as ws: and wss:), a path starting with /, ./ or ../ (resolved against the page),
+   * a URL object, or a function returning a URL string before every attempt. Anything else throws a TypeError; an option of
+   * the wrong type throws a TypeError, one out of range a RangeError.
+   */
+  connect<P extends Protocol = AnyProtocol>(url: string | URL | (() => string | Promise<string>), options?: Options): Client<P>;
   readonly DEFAULTS: Defaults;
   /** The Go core's defaults (DEFAULTS is checked against them). */
   coreDefaults(): Defaults;

@@ -61,7 +61,22 @@ async function start(options) {
   const core = globalThis.__steadyws;
   delete globalThis.__steadyws;
   if (!core) throw new Error("steadyws: " + wasmURL + " did not start");
-  return makeAPI(core, exports, go);
+  return makeAPI(guard(core), exports, go);
+}
+
+// guard wraps the Go core's functions: a call that panicked in Go (which
+// recovers, so the program keeps serving every other client) throws here.
+function guard(core) {
+  const out = { shim: core.shim, fast: core.fast };
+  for (const [name, f] of Object.entries(core)) {
+    if (typeof f !== "function") continue;
+    out[name] = (...args) => {
+      const r = f(...args);
+      if (r !== null && typeof r === "object" && typeof r.panic === "string") throw new Error(r.panic);
+      return r;
+    };
+  }
+  return out;
 }
 
 function makeAPI(core, X, go) {
@@ -70,10 +85,12 @@ function makeAPI(core, X, go) {
   const ref = () => (nextRef = nextRef >= 0x7ffffff0 ? 1 : nextRef + 1);
   const EVENTS = ["open", "close", "reconnecting", "statechange", "error", "raw"];
 
-  function envelope(type, key, n, data) {
+  // envelope writes a frame; json is data already made JSON by toJSON, or
+  // undefined for none.
+  function envelope(type, key, n, json) {
     let s = '{"type":' + JSON.stringify(type);
     if (key) s += ',"' + key + '":' + n;
-    if (data !== undefined) s += ',"data":' + JSON.stringify(data);
+    if (json !== undefined) s += ',"data":' + json;
     return s + "}";
   }
 
@@ -100,9 +117,6 @@ function makeAPI(core, X, go) {
     #final = null;            // {stats, error} of a Go client that stopped for good
 
     constructor(url, options) {
-      if (typeof url !== "string" && typeof url !== "function") {
-        throw new TypeError("steadyws: connect(url, options): url must be a string or a function, got " + typeof url);
-      }
       this.#url = url;
       this.#options = options ?? {};
       this.#connect();
@@ -114,11 +128,19 @@ function makeAPI(core, X, go) {
     // keeps its final stats and error), and reconnect() makes another.
     #connect() {
       const gen = ++this.#gen;
-      const r = core.connect(this.#url, this.#options, (kind, a, b, c, d, e) => {
-        if (gen === this.#gen) this.#notify(kind, a, b, c, d, e);
+      // The Go client may report (even stop for good, when the url function
+      // fails at once) before core.connect returns: hold those until it has.
+      let early = [];
+      const r = core.connect(this.#url, this.#options, (...n) => {
+        if (gen !== this.#gen) return;
+        if (early) early.push(n);
+        else this.#notify(...n);
       });
-      if (r.error !== undefined) throw new (r.name === "TypeError" ? TypeError : Error)(r.error);
+      if (r.error !== undefined) throw new ({ TypeError, RangeError }[r.name] ?? Error)(r.error);
       this.#cid = r.cid;
+      const held = early;
+      early = null;
+      queueMicrotask(() => { for (const n of held) if (gen === this.#gen) this.#notify(...n); });
       this.#requestTimeoutMs = r.requestTimeoutMs;
       this.#final = null;
       this.#typeIds.clear();
@@ -159,7 +181,7 @@ function makeAPI(core, X, go) {
 
     send(type, data) {
       if (typeof type !== "string" || type === "") throw new TypeError("steadyws: send(type, data): type must be a non-empty string");
-      const s = envelope(type, "", 0, data);
+      const s = envelope(type, "", 0, toJSON("send(type, data)", data));
       return this.#push(s, s.length, this.#typeId(type));
     }
 
@@ -209,8 +231,9 @@ function makeAPI(core, X, go) {
         const { timeoutMs = 0, signal } = options;
         if (typeof timeoutMs !== "number") throw new TypeError("steadyws: request option timeoutMs must be a number");
         if (signal?.aborted) { reject(abortError(signal)); return; }
+        const json = toJSON("request(type, data)", data);   // throws before an id is taken
         const id = ++this.#nextId;
-        const s = envelope(type, "id", id, data);
+        const s = envelope(type, "id", id, json);
         const r = ref();
         const p = { resolve, reject, signal, onAbort: null, deadline: 0, what: "" };
         this.#pending.set(id, p);
@@ -300,7 +323,13 @@ function makeAPI(core, X, go) {
       }
     }
 
-    stats() { return this.#final?.stats ?? core.stats(this.#cid); }
+    stats() {
+      const s = this.#final?.stats ?? core.stats(this.#cid);
+      // close() is synchronous for the page, while the Go core finishes
+      // stopping in the background: the state says what close() did.
+      if (this.#state === "closed" && s.state !== "closed") s.state = "closed";
+      return s;
+    }
 
     addEventListener(name, fn) {
       checkEvent(name);
@@ -405,20 +434,26 @@ function makeAPI(core, X, go) {
 
     #answer(m) {
       const fn = this.#answerers.get(m.type);
-      const reply = (key, value) => {
+      const reply = (key, json) => {
         try {
-          const s = '{"type":' + JSON.stringify(m.type) + ',"re":' + m.id + ',"' + key + '":' + JSON.stringify(value) + "}";
+          const s = '{"type":' + JSON.stringify(m.type) + ',"re":' + m.id + ',"' + key + '":' + json + "}";
           this.#push(s, s.length, -1);
         } catch (err) { this.#error(NAME_HANDLER, "steadyws: could not reply to \"" + m.type + "\": " + message(err), err); }
       };
+      const fail = (err) => {
+        const code = typeof err?.code === "string" ? err.code : "handler_error";
+        reply("error", JSON.stringify({ code, message: message(err) }));
+        this.#error(NAME_HANDLER, "steadyws: handler for request \"" + m.type + "\" failed: " + message(err), err);
+      };
       Promise.resolve()
         .then(() => fn(m.data, m))
-        .then(
-          (value) => reply("data", value === undefined ? null : value),
-          (err) => {
-            reply("error", { code: typeof err?.code === "string" ? err.code : "handler_error", message: message(err) });
-            this.#error(NAME_HANDLER, "steadyws: handler for request \"" + m.type + "\" failed: " + message(err), err);
-          });
+        .then((value) => {
+          // An answer that is not JSON becomes an error reply: the server
+          // hears of it, and nothing invalid goes on the wire.
+          let json;
+          try { json = value === undefined ? "null" : toJSON("handle(\"" + m.type + "\", fn): the answer", value); } catch (err) { fail(err); return; }
+          reply("data", json);
+        }, fail);
     }
   }
 
@@ -434,7 +469,7 @@ function makeAPI(core, X, go) {
   }
 
   return Object.freeze({
-    connect: (url, options) => new Client(url, options),
+    connect: (url, options) => new Client(wsURL(url), options),
     DEFAULTS,
     /** The Go core's defaults, for checking DEFAULTS against. */
     coreDefaults: () => core.defaults(),
@@ -446,6 +481,79 @@ function makeAPI(core, X, go) {
   });
 }
 
+// toJSON is JSON.stringify for a message's data, refusing what JSON cannot
+// hold instead of leaving it out: a function, a symbol or undefined in an
+// array (JSON.stringify writes null there, or drops the key, or returns
+// undefined at the top), a Map or Set (written as {}), a bigint or a
+// circular value (JSON.stringify's own errors do not say which argument).
+// what names the argument: "send(type, data)".
+function toJSON(what, value) {
+  if (value === undefined) return undefined;
+  checkJSON(what, value, "data", []);
+  return JSON.stringify(value);
+}
+
+function checkJSON(what, v, path, seen) {
+  const bad = (why) => { throw new TypeError("steadyws: " + what + ": " + path + " " + why); };
+  switch (typeof v) {
+    case "function": return bad("is a function, which JSON cannot hold");
+    case "symbol": return bad("is a symbol, which JSON cannot hold");
+    case "bigint": return bad("is a bigint, which JSON cannot hold: convert it (String(n) or Number(n))");
+    case "object": break;
+    default: return;
+  }
+  if (v === null || typeof v.toJSON === "function") return;   // Date and friends write themselves
+  if (v instanceof Map || v instanceof Set) bad("is a " + v.constructor.name + ", which JSON.stringify writes as {}: convert it (Object.fromEntries(m), [...s])");
+  if (seen.includes(v)) bad("refers back to an object that contains it (a circular value)");
+  seen.push(v);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      if (v[i] === undefined) throw new TypeError("steadyws: " + what + ": " + path + "[" + i + "] is undefined, which JSON writes as null");
+      checkJSON(what, v[i], path + "[" + i + "]", seen);
+    }
+  } else {
+    for (const k of Object.keys(v)) checkJSON(what, v[k], path + (/^[A-Za-z_$][\w$]*$/.test(k) ? "." + k : "[" + JSON.stringify(k) + "]"), seen);
+  }
+  seen.pop();
+}
+
+// wsURL checks a connect() URL that is given at once (a function's is
+// checked before each attempt, by the Go core): a URL object or a string,
+// absolute with ws:, wss:, http: or https: (the latter two become ws: and
+// wss:), or a path starting with /, ./ or ../, resolved against the page.
+// Anything else can never connect, so it throws instead of retrying.
+function wsURL(url) {
+  if (typeof url === "function") return url;
+  if (url instanceof URL) url = url.href;
+  if (typeof url !== "string") {
+    throw new TypeError("steadyws: connect(url, options): url must be a string, a URL or a function returning one, got " + (url === null ? "null" : typeof url));
+  }
+  const relative = /^(\/|\.\.?\/)/.test(url);
+  let u;
+  try {
+    u = relative ? new URL(url, globalThis.document?.baseURI ?? globalThis.location?.href) : new URL(url);
+  } catch {
+    u = null;
+  }
+  if (u === null) {
+    throw new TypeError("steadyws: connect: " + JSON.stringify(redactURL(url)) + " is not a URL: write ws://host/path, wss://host/path, or a path starting with / for this page's host");
+  }
+  const scheme = { "ws:": "ws:", "wss:": "wss:", "http:": "ws:", "https:": "wss:" }[u.protocol];
+  if (!scheme) {
+    throw new TypeError("steadyws: connect: " + JSON.stringify(redactURL(url)) + " has the scheme " + u.protocol + " which a WebSocket cannot use: use ws: or wss: (http: and https: are taken as ws: and wss:)");
+  }
+  u.protocol = scheme;
+  return u.href;
+}
+
+// redactURL hides what may be secret in a URL, as the Go core does: its
+// userinfo, query and fragment ("wss://***@host/ws?REDACTED"). It is cut
+// after 64 characters so that no message grows with what a page passed.
+function redactURL(s) {
+  s = s.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1***@").replace(/[?#].*$/s, (m) => m[0] + "REDACTED");
+  return s.length > 64 ? s.slice(0, 64) + "…" : s;
+}
+
 function abortError(signal) {
   const err = new Error("steadyws: request aborted" + (signal.reason !== undefined ? ": " + message(signal.reason) : ""));
   err.code = "aborted";
@@ -454,5 +562,9 @@ function abortError(signal) {
 }
 
 function message(err) {
-  return err instanceof Error ? err.message : String(err);
+  try {
+    return err instanceof Error ? String(err.message) : String(err);
+  } catch {
+    return "(a value that cannot be shown as text)";
+  }
 }

@@ -36,8 +36,10 @@ type Client struct {
 	nextID         int64
 	err            error // why the client stopped
 	failures       int
+	lastFailure    error // the last failed attempt's error, for Dial
 	reconnects     int
 	everOpened     bool
+	badOptions     error // an *OptionError: the client never starts
 	rtt            time.Duration
 	connectedSince int64 // Unix nanoseconds; 0 when not connected
 	reg            registry
@@ -77,7 +79,11 @@ func newClient(url string, opts *Options, setup func(*Client)) *Client {
 		setup(c)
 	}
 	c.mu.Lock()
-	c.startLocked()
+	if err := opts.check(); err != nil {
+		c.state, c.err, c.badOptions = Closed, err, err
+	} else {
+		c.startLocked()
+	}
 	c.mu.Unlock()
 	return c
 }
@@ -90,7 +96,7 @@ func Dial(ctx context.Context, url string, opts *Options) (*Client, error) {
 	c.mu.Lock()
 	lf, err := c.life, c.err
 	c.mu.Unlock()
-	if lf == nil { // stopped already (a URL that cannot work)
+	if lf == nil { // never started: options out of range
 		return nil, err
 	}
 	select {
@@ -99,12 +105,18 @@ func Dial(ctx context.Context, url string, opts *Options) (*Client, error) {
 	case <-lf.done:
 		return nil, c.Err()
 	case <-ctx.Done():
+		c.mu.Lock()
+		n, last := c.failures, c.lastFailure
+		c.mu.Unlock()
 		c.Close()
-		return nil, ctx.Err()
+		return nil, newDialError(url, n, last, ctx.Err())
 	}
 }
 
 func (c *Client) startLocked() {
+	if c.badOptions != nil {
+		return // Reconnect cannot mend options; Err still says why
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	lf := &life{ctx: ctx, cancel: cancel, done: make(chan struct{}), opened: make(chan struct{}), events: newSerial()}
 	c.life, c.err, c.failures, c.state = lf, nil, 0, Connecting
@@ -172,7 +184,7 @@ func (c *Client) State() State {
 // dials at once.
 func (c *Client) Reconnect() {
 	c.mu.Lock()
-	if c.life == nil {
+	if c.life == nil && c.badOptions == nil {
 		c.startLocked() // state Closed → Connecting
 		lf, hs := c.life, c.reg.state.list
 		c.mu.Unlock()
@@ -181,8 +193,11 @@ func (c *Client) Reconnect() {
 		}
 		return
 	}
+	lf := c.life
 	c.mu.Unlock()
-	signal(c.kick)
+	if lf != nil {
+		signal(c.kick)
+	}
 }
 
 // checkLiveness makes the client ping at once when open, or dial at once

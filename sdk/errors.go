@@ -259,6 +259,84 @@ func (e *UnhandledFrameError) Error() string {
 	return "steadyws: " + kind + " frame of " + strconv.Itoa(e.Size) + " bytes discarded: no OnRaw handler is registered"
 }
 
+// OptionError is an Options field set outside the range it allows. New
+// returns a client that never starts (State is Closed and Err returns the
+// *OptionError), and Dial returns it; the JavaScript API's connect throws
+// a RangeError with the same text, naming the option's JavaScript key.
+type OptionError struct {
+	Field   string  // the field, as in Go: "Backoff.Jitter"
+	Value   float64 // the value given; nanoseconds for a duration
+	Allowed string  // what the field accepts
+	// Duration is set for time.Duration fields.
+	Duration bool
+}
+
+func (e *OptionError) Error() string {
+	v := strconv.FormatFloat(e.Value, 'g', -1, 64)
+	if e.Duration {
+		v = time.Duration(e.Value).String()
+	}
+	return "steadyws: option " + e.Field + " must be " + e.Allowed + ", got " + v
+}
+
+// DialError is Dial's error when its context ends before a connection
+// opens. errors.Is finds the context's error (context.DeadlineExceeded or
+// context.Canceled) and the last attempt's (errors.As finds a
+// *HandshakeError or *CertificateError in it, say).
+type DialError struct {
+	// URL is the URL dialled, its credentials redacted.
+	URL string
+	// Attempts is how many attempts failed before the context ended.
+	Attempts int
+	// Last is the last failed attempt's error, or nil if none had failed.
+	Last error
+	// Err is the context's error.
+	Err error
+	// cause is the last error's innermost text, credentials scrubbed.
+	cause string
+}
+
+func (e *DialError) Error() string {
+	s := "steadyws: dial " + e.URL + ": "
+	if e.Last == nil {
+		return s + e.Err.Error() + " before the first attempt finished"
+	}
+	s += e.cause + ", after " + strconv.Itoa(e.Attempts) + " attempt"
+	if e.Attempts != 1 {
+		s += "s"
+	}
+	return s + ": " + e.Err.Error()
+}
+
+func (e *DialError) Unwrap() []error {
+	if e.Last == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Err, e.Last}
+}
+
+// newDialError is Dial's error for url after attempts failed attempts, the
+// last with last, when its context ended with err.
+func newDialError(url string, attempts int, last, err error) *DialError {
+	e := &DialError{URL: redactURL(url), Attempts: attempts, Last: last, Err: err}
+	if last != nil {
+		e.cause = scrub(rootCause(last).Error(), url, nil)
+	}
+	return e
+}
+
+// rootCause follows err's chain to its innermost error, whose text says
+// what went wrong ("connection refused") without the layers above it.
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
 // retriesError is Err's value after MaxRetries failed attempts.
 type retriesError struct {
 	n    int

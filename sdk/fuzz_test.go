@@ -559,6 +559,8 @@ func sameOptions(a, b Options) bool {
 		slices.Equal(a.Protocols, b.Protocols) && (a.ShouldReconnect == nil) == (b.ShouldReconnect == nil)
 }
 
+var rangeOptionRE = regexp.MustCompile(`^steadyws: option ([a-zA-Z]+\.[a-zA-Z]+) must be [^,]+( \(.+\))?, got -?[0-9.e+]+$`)
+
 var badOptionRE = regexp.MustCompile(`^steadyws: (option ([a-zA-Z.]+|protocols\[\d+\]) must be .+, got .+|options must be an object, got .+)$`)
 
 // namesKey reports whether msg is the unknown-key error for path, with no
@@ -604,6 +606,19 @@ func FuzzJSOptions(f *testing.F) {
 			if _, isType := err.(*optionTypeError); isType {
 				if !badOptionRE.MatchString(msg) {
 					t.Fatalf("%s: type error %q", b, msg)
+				}
+				return
+			}
+			if _, isRange := err.(*optionRangeError); isRange {
+				// It names a key of the input whose number is out of range.
+				m := rangeOptionRE.FindStringSubmatch(msg)
+				if m == nil {
+					t.Fatalf("%s: range error %q", b, msg)
+				}
+				sec, key, _ := strings.Cut(m[1], ".")
+				top, _ := v.(map[string]any)
+				if inner, _ := top[sec].(map[string]any); inner == nil || inner[key] == nil {
+					t.Fatalf("%s: range error %q names a key the input does not set", b, msg)
 				}
 				return
 			}

@@ -68,8 +68,18 @@ func JSAPI() js.Value {
 	api := js.Global().Get("Object").New()
 	api.Set("shim", shim)
 	api.Set("fast", shim.Get("fast"))
+	// Every call from the page runs under recover: nothing a page passes
+	// in may stop the Go program that serves every client of the page. A
+	// panic becomes {panic: message}, which steadyws.mjs throws as an Error.
 	fn := func(name string, f func(a []js.Value) any) {
-		api.Set(name, jsws.FuncOf(func(_ js.Value, a []js.Value) any { return f(a) }))
+		api.Set(name, jsws.FuncOf(func(_ js.Value, a []js.Value) (out any) {
+			defer func() {
+				if v := recover(); v != nil {
+					out = map[string]any{"panic": "steadyws: " + name + ": " + panicError(v).Error()}
+				}
+			}()
+			return f(a)
+		}))
 	}
 	fn("defaults", func([]js.Value) any { return js.Global().Get("JSON").Call("parse", jsOptionDefaults) })
 	fn("connect", jsConnect)
@@ -146,8 +156,11 @@ func jsConnect(a []js.Value) any {
 	url, notify := a[0], a[2]
 	o, err := jsOptions(a[1])
 	if err != nil {
-		if _, ok := err.(*optionTypeError); ok {
+		switch err.(type) {
+		case *optionTypeError:
 			return jsError("TypeError", err.Error())
+		case *optionRangeError:
+			return jsError("RangeError", err.Error())
 		}
 		return jsError("Error", err.Error())
 	}
@@ -184,11 +197,11 @@ func callURL(ctx context.Context, fn js.Value) (string, error) {
 	if err := jsws.Try(func() { v = fn.Invoke() }); err != nil {
 		return "", err
 	}
-	if v.Type() == js.TypeString {
+	if isString(v) {
 		return v.String(), nil
 	}
-	if v.Type() != js.TypeObject || v.Get("then").Type() != js.TypeFunction {
-		return "", errors.New("steadyws: the url function returned " + v.Type().String() + ", not a string or a promise")
+	if !isThenable(v) {
+		return "", errors.New("steadyws: the url function returned " + describeJS(v) + ", not a string or a promise")
 	}
 	type result struct {
 		s   string
@@ -197,7 +210,7 @@ func callURL(ctx context.Context, fn js.Value) (string, error) {
 	ch := make(chan result, 1)
 	var ok, fail js.Func
 	ok = jsws.FuncOf(func(_ js.Value, a []js.Value) any {
-		if len(a) > 0 && a[0].Type() == js.TypeString {
+		if len(a) > 0 && isString(a[0]) {
 			ch <- result{s: a[0].String()}
 		} else {
 			ch <- result{err: errors.New("steadyws: the url promise resolved to a non-string")}
@@ -207,7 +220,7 @@ func callURL(ctx context.Context, fn js.Value) (string, error) {
 	fail = jsws.FuncOf(func(_ js.Value, a []js.Value) any {
 		msg := "rejected"
 		if len(a) > 0 {
-			msg = js.Global().Get("String").Invoke(a[0]).String()
+			_ = jsws.Try(func() { msg = js.Global().Get("String").Invoke(a[0]).String() })
 		}
 		ch <- result{err: errors.New("steadyws: the url promise was rejected: " + msg)}
 		return nil
@@ -221,6 +234,27 @@ func callURL(ctx context.Context, fn js.Value) (string, error) {
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
+}
+
+// isString, isThenable and describeJS look at a value a page returned
+// without panicking on the types syscall/js does not know (a bigint makes
+// js.Value.Type panic).
+func isString(v js.Value) bool {
+	ok := false
+	_ = jsws.Try(func() { ok = v.Type() == js.TypeString })
+	return ok
+}
+
+func isThenable(v js.Value) bool {
+	ok := false
+	_ = jsws.Try(func() { ok = v.Type() == js.TypeObject && v.Get("then").Type() == js.TypeFunction })
+	return ok
+}
+
+func describeJS(v js.Value) string {
+	t := "bigint" // the one typeof js.Value.Type does not know
+	_ = jsws.Try(func() { t = v.Type().String() })
+	return t
 }
 
 // listen forwards the client's events to JavaScript, in order, from the

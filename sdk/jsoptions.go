@@ -25,8 +25,8 @@ type jsUndefined struct{}
 // described for error messages: "5 (a bigint)".
 type jsOther string
 
-// optionTypeError is an option of the wrong type or out of range; the
-// JavaScript API throws it as a TypeError.
+// optionTypeError is an option of the wrong type or not representable;
+// the JavaScript API throws it as a TypeError.
 type optionTypeError struct{ msg string }
 
 func (e *optionTypeError) Error() string { return e.msg }
@@ -98,7 +98,37 @@ func decodeJSOptions(v any) (Options, error) {
 	if d.err != nil {
 		return Options{}, d.err
 	}
+	if err := o.check(); err != nil {
+		return Options{}, &optionRangeError{jsOptionText(err.(*OptionError))}
+	}
 	return o, nil
+}
+
+// optionRangeError is an option out of its range; the JavaScript API
+// throws it as a RangeError.
+type optionRangeError struct{ msg string }
+
+func (e *optionRangeError) Error() string { return e.msg }
+
+// jsOptionText is an *OptionError's message with the option's JavaScript
+// key and units: "Heartbeat.Timeout" is heartbeat.timeoutMs there.
+func jsOptionText(e *OptionError) string {
+	key := []byte(e.Field)
+	key[0] += 'a' - 'A'
+	for i := range key {
+		if key[i] == '.' {
+			key[i+1] += 'a' - 'A'
+		}
+	}
+	v, allowed := e.Value, e.Allowed
+	if e.Duration {
+		key = append(key, "Ms"...)
+		v /= 1e6
+	}
+	if e.Field == "Backoff.Jitter" {
+		allowed = "at most 1 (0 or negative: none)"
+	}
+	return "steadyws: option " + string(key) + " must be " + allowed + ", got " + strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 // jsOptionDefaults is the defaults as the JSON of an options object, for

@@ -120,8 +120,32 @@ func TestDecodeJSOptions(t *testing.T) {
 			t.Errorf("decodeJSOptions(%v)\n = %v\nwant %s", c.in, err, c.want)
 			continue
 		}
+		if _, isRange := err.(*optionRangeError); isRange {
+			t.Errorf("%s: a RangeError in JavaScript, want a TypeError or Error", c.want)
+		}
 		if _, isType := err.(*optionTypeError); isType != c.typeErr {
 			t.Errorf("%s: a TypeError in JavaScript: %v, want %v", c.want, isType, c.typeErr)
+		}
+	}
+}
+
+// Numbers of the right type but out of range are a RangeError in
+// JavaScript, naming the key in JavaScript's terms (milliseconds).
+func TestJSOptionsOutOfRange(t *testing.T) {
+	for _, c := range []struct {
+		in   any
+		want string
+	}{
+		{map[string]any{"backoff": map[string]any{"jitter": 2.0}}, `steadyws: option backoff.jitter must be at most 1 (0 or negative: none), got 2`},
+		{map[string]any{"backoff": map[string]any{"factor": 0.5}}, `steadyws: option backoff.factor must be at least 1, got 0.5`},
+		{map[string]any{"backoff": map[string]any{"initialMs": -100.0}}, `steadyws: option backoff.initialMs must be 0 or more, got -100`},
+		{map[string]any{"backoff": map[string]any{"resetAfterMs": -1.0}}, `steadyws: option backoff.resetAfterMs must be 0 or more, got -1`},
+		{map[string]any{"heartbeat": map[string]any{"timeoutMs": -5.0}}, `steadyws: option heartbeat.timeoutMs must be 0 or more, got -5`},
+		{map[string]any{"queue": map[string]any{"maxAgeMs": -2.5}}, `steadyws: option queue.maxAgeMs must be 0 or more, got -2.5`},
+	} {
+		_, err := decodeJSOptions(c.in)
+		if _, isRange := err.(*optionRangeError); !isRange || err.Error() != c.want {
+			t.Errorf("decodeJSOptions(%v) = %T %v\nwant a RangeError %s", c.in, err, err, c.want)
 		}
 	}
 }

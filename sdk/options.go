@@ -94,19 +94,19 @@ type Options struct {
 // from 0 after a healthy connection) is min(Max, Initial·Factor^n), then
 // jittered uniformly in [delay·(1−Jitter), delay].
 type Backoff struct {
-	// Initial is the first delay. Defaults to 500 ms.
+	// Initial is the first delay; not negative. Defaults to 500 ms.
 	Initial time.Duration
-	// Max caps the delay before jitter. Defaults to 30 s.
+	// Max caps the delay before jitter; not negative. Defaults to 30 s.
 	Max time.Duration
-	// Factor multiplies the delay after each failed attempt; values below 1
-	// are treated as 1. Defaults to 2.
+	// Factor multiplies the delay after each failed attempt; it must be at
+	// least 1 (an *OptionError otherwise). Defaults to 2.
 	Factor float64
-	// Jitter is the fraction of the delay that is randomised, in [0, 1];
+	// Jitter is the fraction of the delay that is randomised, at most 1;
 	// negative means no jitter. Defaults to 0.5.
 	Jitter float64
 	// ResetAfter is how long a connection must stay open before the attempt
 	// counter goes back to zero, so that a server that accepts and closes at
-	// once cannot cause a reconnect storm. Defaults to 5 s.
+	// once cannot cause a reconnect storm; not negative. Defaults to 5 s.
 	ResetAfter time.Duration
 }
 
@@ -121,8 +121,8 @@ type Heartbeat struct {
 	// Interval of silence before a ping. Negative disables the heartbeat.
 	// Defaults to 25 s.
 	Interval time.Duration
-	// Timeout after a ping before the connection is declared dead.
-	// Defaults to 10 s.
+	// Timeout after a ping before the connection is declared dead; not
+	// negative. Defaults to 10 s.
 	Timeout time.Duration
 }
 
@@ -136,7 +136,8 @@ type Queue struct {
 	// Bytes is the most payload bytes kept. Negative means no byte limit.
 	// Defaults to 1 MiB.
 	Bytes int
-	// MaxAge, when positive, expires queued messages older than this; each
+	// MaxAge, when positive, expires queued messages older than this
+	// (negative is an *OptionError); each
 	// expired message is reported through OnError as an *ExpiredError and
 	// counted in Stats.Dropped. Defaults to 0 (no expiry).
 	MaxAge time.Duration
@@ -154,10 +155,7 @@ func (o *Options) withDefaults() Options {
 	setDefault(&c.Backoff.Factor, DefaultBackoffFactor)
 	setDefault(&c.Backoff.Jitter, DefaultBackoffJitter)
 	setDefault(&c.Backoff.ResetAfter, DefaultBackoffResetAfter)
-	if c.Backoff.Factor < 1 {
-		c.Backoff.Factor = 1
-	}
-	c.Backoff.Jitter = min(max(c.Backoff.Jitter, 0), 1)
+	c.Backoff.Jitter = max(c.Backoff.Jitter, 0)
 	setDefault(&c.Heartbeat.Interval, DefaultHeartbeatInterval)
 	setDefault(&c.Heartbeat.Timeout, DefaultHeartbeatTimeout)
 	setDefault(&c.Queue.Limit, DefaultQueueLimit)
@@ -173,4 +171,36 @@ func setDefault[T comparable](p *T, d T) {
 	if *p == zero {
 		*p = d
 	}
+}
+
+// check returns an *OptionError for the first field set outside its range
+// (zero values, which mean "default", are always in range). New and the
+// JavaScript API's connect both call it, so the two builds refuse the same
+// values.
+func (o *Options) check() error {
+	if o == nil {
+		return nil
+	}
+	b := o.Backoff
+	switch {
+	case b.Initial < 0:
+		return durationRange("Backoff.Initial", b.Initial)
+	case b.Max < 0:
+		return durationRange("Backoff.Max", b.Max)
+	case b.ResetAfter < 0:
+		return durationRange("Backoff.ResetAfter", b.ResetAfter)
+	case b.Factor != 0 && !(b.Factor >= 1): // NaN too
+		return &OptionError{Field: "Backoff.Factor", Value: b.Factor, Allowed: "at least 1"}
+	case !(b.Jitter <= 1):
+		return &OptionError{Field: "Backoff.Jitter", Value: b.Jitter, Allowed: "at most 1 (negative: no jitter)"}
+	case o.Heartbeat.Timeout < 0:
+		return durationRange("Heartbeat.Timeout", o.Heartbeat.Timeout)
+	case o.Queue.MaxAge < 0:
+		return durationRange("Queue.MaxAge", o.Queue.MaxAge)
+	}
+	return nil
+}
+
+func durationRange(field string, d time.Duration) *OptionError {
+	return &OptionError{Field: field, Value: float64(d), Allowed: "0 or more", Duration: true}
 }

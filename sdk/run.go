@@ -32,6 +32,9 @@ func (c *Client) run(lf *life) {
 		} else {
 			c.failures++
 		}
+		if err != nil {
+			c.lastFailure = err
+		}
 		failures := c.failures
 		c.mu.Unlock()
 

@@ -57,11 +57,13 @@ type (
 	}
 	chatIn struct {
 		Text string `json:"text"`
+		CID  string `json:"cid"`
 	}
 	chatOut struct {
 		Nick string `json:"nick"`
 		Text string `json:"text"`
 		TS   int64  `json:"ts"`
+		CID  string `json:"cid"`
 	}
 	presence struct {
 		Users  []user `json:"users"`
@@ -137,7 +139,11 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 	sdk.HandleRequest(c, "whoami", func(context.Context, struct{}) (whoami, error) {
 		return whoami{Nick: *nick, Agent: "terminal"}, nil
 	})
+	sent := &sentLines{text: map[string]string{}}
 	sdk.Handle(c, "chat", func(_ context.Context, m chatOut) {
+		if m.Nick == *nick {
+			sent.echoed(m.CID)
+		}
 		p.printf("%s <%s> %s", time.UnixMilli(m.TS).Format("15:04:05"), m.Nick, m.Text)
 	})
 	sdk.Handle(c, "presence", func(_ context.Context, m presence) {
@@ -178,7 +184,18 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 			p.printf("* reconnecting…")
 		}
 	})
-	c.OnError(func(err error) { p.printf("! %v", err) })
+	c.OnError(func(err error) {
+		var ue *sdk.UnconfirmedError
+		if !errors.As(err, &ue) {
+			p.printf("! %v", err)
+			return
+		}
+		// The SDK cannot know what the server read before the drop; the
+		// echoes can: only lines never echoed may be lost.
+		for _, text := range sent.lost(ue.Count, c.Stats().Queued) {
+			p.printf("! may not have arrived (the connection dropped before the server echoed it): %q", text)
+		}
+	})
 	close(ready)
 
 	lines := make(chan string)
@@ -206,7 +223,7 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 				drain(ctx, c)
 				return nil
 			}
-			if quit := command(ctx, c, p, strings.TrimSpace(line)); quit {
+			if quit := command(ctx, c, p, sent, strings.TrimSpace(line)); quit {
 				return nil
 			}
 		}
@@ -214,7 +231,7 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 }
 
 // command handles one line of input; it reports whether to quit.
-func command(ctx context.Context, c *sdk.Client, p *printer, line string) (quit bool) {
+func command(ctx context.Context, c *sdk.Client, p *printer, sent *sentLines, line string) (quit bool) {
 	fields := strings.Fields(line)
 	switch {
 	case line == "":
@@ -256,13 +273,77 @@ func command(ctx context.Context, c *sdk.Client, p *printer, line string) (quit 
 		p.printf("  unknown command %s; /help lists them", fields[0])
 	default:
 		queued := c.State() != sdk.Open
-		if err := sdk.Send(ctx, c, "chat", chatIn{Text: line}); err != nil {
+		cid := sent.add(line)
+		if err := sdk.Send(ctx, c, "chat", chatIn{Text: line, CID: cid}); err != nil {
+			sent.echoed(cid)
 			p.printf("! not sent: %v", err)
 		} else if queued {
 			p.printf("  (queued: it goes out when the connection is back)")
 		}
 	}
 	return false
+}
+
+// sentLines are the chat lines sent and not yet echoed. The demo server
+// echoes every line to everyone, its sender included, so an echo proves
+// delivery, and the terminal never calls an echoed line lost.
+type sentLines struct {
+	mu    sync.Mutex
+	next  int
+	order []string          // cids in the order sent
+	text  map[string]string // cid → line, until echoed
+}
+
+func (s *sentLines) add(line string) (cid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next++
+	cid = "t" + strconv.Itoa(s.next)
+	s.order = append(s.order, cid)
+	s.text[cid] = line
+	return cid
+}
+
+func (s *sentLines) echoed(cid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.text, cid)
+	s.trimLocked()
+}
+
+// trimLocked drops the settled lines from the front of order.
+func (s *sentLines) trimLocked() {
+	for len(s.order) > 0 {
+		if _, open := s.text[s.order[0]]; open {
+			return
+		}
+		s.order = s.order[1:]
+	}
+}
+
+// lost returns the lines that may not have arrived when a connection
+// dropped with unconfirmed messages written on it: the newest unechoed
+// lines, apart from the queued ones that have not been written yet (the
+// queue is the tail of what was sent). They are forgotten: their echo
+// would have come on the connection that is gone.
+func (s *sentLines) lost(unconfirmed, queued int) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var open []string
+	for _, cid := range s.order {
+		if _, ok := s.text[cid]; ok {
+			open = append(open, cid)
+		}
+	}
+	written := open[:max(len(open)-queued, 0)]
+	written = written[max(len(written)-unconfirmed, 0):]
+	out := make([]string, len(written))
+	for i, cid := range written {
+		out[i] = s.text[cid]
+		delete(s.text, cid)
+	}
+	s.trimLocked()
+	return out
 }
 
 // drain waits, at end of input, until what was typed has gone out.

@@ -18,6 +18,7 @@ type Envelope struct {
 	Type  string
 	ID    int64
 	Re    int64
+	Seq   int64 // reliable mode's event number; 0 when absent or not a positive integer
 	Data  []byte
 	Error []byte
 }
@@ -65,6 +66,15 @@ func Scan(b []byte) (Envelope, error) {
 					e.ID = n
 				} else {
 					e.Re = n
+				}
+			case "seq":
+				// Only reliable mode gives seq a meaning: elsewhere it is
+				// any other key, and a value that is not a number leaves 0.
+				at := s.i
+				if n, ok := s.positiveInt(); ok && s.i < len(s.b) && (s.b[s.i] == ',' || s.b[s.i] == '}' || s.b[s.i] <= ' ') {
+					e.Seq = n
+				} else if s.i = at; !s.skipValue() {
+					return e, s.fail("bad value for \"seq\"")
 				}
 			default:
 				if !s.skipValue() {
@@ -574,4 +584,14 @@ func TopKeys(b []byte) []string {
 			return keys
 		}
 	}
+}
+
+// AppendEvent appends a reliable-mode event, {"type":t,"seq":seq,"data":raw}.
+func AppendEvent(dst []byte, t string, seq int64, raw []byte) []byte {
+	return Append(dst, t, "seq", seq, "data", raw)
+}
+
+// AppendAck appends a reliable-mode acknowledgement, {"type":"$ack","seq":seq}.
+func AppendAck(dst []byte, seq int64) []byte {
+	return Append(dst, "$ack", "seq", seq, "", nil)
 }
