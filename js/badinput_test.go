@@ -82,7 +82,7 @@ func TestIDAfterDataInALargeMessage(t *testing.T) {
 		if got.Reply != 300 || got.Answer != `{"n":300}` || got.Events != 0 {
 			t.Fatalf("event handlers %v: reply gave %d bytes of pad (want 300), request answered %s (want {\"n\":300}), %d event handler calls (want 0)", withEvents, got.Reply, got.Answer, got.Events)
 		}
-		if len(got.Errors) != 1 || got.Errors[0] != `UnexpectedReplyError: steadyws: reply "slow" to request 1, which is not pending (it timed out, was cancelled or was already answered)` {
+		if len(got.Errors) != 1 || got.Errors[0] != `UnexpectedReplyError: steadyws: reply "slow" to request 1, which is not pending (it was already answered, or never asked)` {
 			t.Fatalf("event handlers %v: errors %q, want one UnexpectedReplyError for the real (late) reply to request 1", withEvents, got.Errors)
 		}
 	}

@@ -288,3 +288,91 @@ func TestHostileInputsLeaveTheRuntimeRunning(t *testing.T) {
 		t.Errorf("request aborted with a hostile reason: %q, want code aborted", got.Revoked)
 	}
 }
+
+// A reply to a request the page gave up on (timed out, aborted) is
+// expected: counted in stats().lateReplies, not reported as an error.
+func TestLateRepliesAreCountedNotReported(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var got struct {
+		Codes  []string
+		Errors []string
+		Late   int
+		Echo   int
+	}
+	run(t, ctx, s, `
+		const c = steadyws.connect(WS, fast);
+		const errors = [];
+		c.addEventListener("error", (e) => errors.push(e.error.name + ": " + e.message));
+		await opened(c);
+		const ac = new AbortController();
+		const timedOut = c.request("slow", { ms: 200 }, { timeoutMs: 30 }).then(() => "resolved", (e) => e.code);
+		const aborted = c.request("slow", { ms: 200 }, { signal: ac.signal }).then(() => "resolved", (e) => e.code);
+		setTimeout(() => ac.abort(), 30);
+		const codes = [await timedOut, await aborted];
+		await until("both late replies", () => c.stats().lateReplies === 2, 3000);
+		const echo = await c.request("echo", 3);
+		c.close();
+		return { Codes: codes, Errors: errors, Late: c.stats().lateReplies, Echo: echo };`, &got)
+	if strings.Join(got.Codes, ",") != "timeout,aborted" || got.Late != 2 || got.Echo != 3 {
+		t.Errorf("codes %v (want timeout, aborted), lateReplies %d (want 2), echo %d", got.Codes, got.Late, got.Echo)
+	}
+	if len(got.Errors) != 0 {
+		t.Errorf("late replies were reported: %q", got.Errors)
+	}
+}
+
+// A message larger than queue.bytes says so, not "queue full", and fails
+// at the call whether connected or not.
+func TestMessageLargerThanQueueBytes(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var got []string
+	run(t, ctx, s, `
+		const out = [];
+		const o = { ...fast, queue: { bytes: 100 } };
+		const away = steadyws.connect("ws://127.0.0.1:1/", o);
+		try { away.send("chat", "x".repeat(200)); out.push("accepted"); } catch (e) { out.push(e.code + ": " + e.message); }
+		away.close();
+		const c = steadyws.connect(WS, o);
+		await opened(c);
+		try { c.send("chat", "x".repeat(200)); out.push("accepted"); } catch (e) { out.push(e.code + ": " + e.message); }
+		out.push(await c.request("echo", "x".repeat(200)).then(() => "resolved", (e) => e.code));
+		out.push(String(await c.request("echo", 5)));
+		c.close();
+		return out;`, &got)
+	want := []string{
+		"too_large: steadyws: message of 225 UTF-16 units exceeds queue.bytes (100)",
+		"too_large: steadyws: message of 225 UTF-16 units exceeds queue.bytes (100)",
+		"too_large", "5",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A page cannot see why a handshake failed; after 3 failed attempts with
+// none ever open, one UnreachableError says so, and retrying goes on.
+func TestHandshakeThatKeepsFailingIsReported(t *testing.T) {
+	ctx := page(t)
+	var got struct {
+		Errors []string
+		State  string
+	}
+	run(t, ctx, nil, `
+		const c = steadyws.connect("ws://127.0.0.1:1/ws?token=s3cret", fast);
+		const errors = [];
+		let closes = 0;
+		c.addEventListener("error", (e) => errors.push(e.error.name + ": " + e.message));
+		c.addEventListener("close", () => closes++);
+		await until("6 failed attempts", () => closes >= 6, 10000);
+		const state = c.state;
+		c.close();
+		return { Errors: errors, State: state };`, &got)
+	if len(got.Errors) != 1 || !strings.HasPrefix(got.Errors[0], "UnreachableError: steadyws: 3 attempts to connect to ws://127.0.0.1:1/ws?REDACTED failed before the connection opened; still retrying.") {
+		t.Errorf("errors %q, want one UnreachableError", got.Errors)
+	}
+	if got.State == "closed" {
+		t.Error("the client stopped retrying")
+	}
+}

@@ -125,6 +125,8 @@ export interface Stats {
   dropped: number;
   /** Sent messages reported as UnconfirmedError: they may not have arrived. */
   unconfirmed: number;
+  /** Replies that came after their request timed out or was aborted: expected, so not reported as errors. */
+  lateReplies: number;
   rttMs: number;
   /** Milliseconds since the epoch; 0 when not connected. */
   connectedSince: number;

@@ -7,7 +7,7 @@ import {
   ACT_EVENT, ACT_REPLY, ACT_REQUEST, ACT_RAW,
   SEND_YIELD, SEND_SOCKET, SEND_QUEUED, SEND_QUEUE_FULL, SEND_NO_QUEUE, SEND_DUPLICATE_ID,
   NAME_MALFORMED, NAME_HANDLER, NAME_UNHANDLED_FRAME,
-  CODE_TIMEOUT, CODE_CLOSED, CODE_QUEUE_FULL, CODE_NOT_CONNECTED, CODE_DUPLICATE_ID,
+  CODE_TIMEOUT, CODE_CLOSED, CODE_QUEUE_FULL, CODE_NOT_CONNECTED, CODE_DUPLICATE_ID, CODE_TOO_LARGE, SEND_TOO_LARGE,
   TEXT_QUEUE_FULL, TEXT_NOT_CONNECTED, TEXT_DUPLICATE_ID,
 } from "./constants.mjs";   // generated from sdk/jsabi.go
 
@@ -109,6 +109,7 @@ function makeAPI(core, X, go) {
     #pending = new Map();     // request id -> {resolve, reject, signal, onAbort}
     #nextId = 0;
     #requestTimeoutMs;
+    #queueBytes;
     #typeIds = new Map();     // message type -> id Go knows it by (see #typeId)
 
     #url;
@@ -142,6 +143,7 @@ function makeAPI(core, X, go) {
       early = null;
       queueMicrotask(() => { for (const n of held) if (gen === this.#gen) this.#notify(...n); });
       this.#requestTimeoutMs = r.requestTimeoutMs;
+      this.#queueBytes = r.queueBytes;
       this.#final = null;
       this.#typeIds.clear();
       shim.clients.set(r.cid, (act, data, sock) => this.#dispatch(act, data, sock));
@@ -213,11 +215,12 @@ function makeAPI(core, X, go) {
         return true;
       }
       if (sock === SEND_QUEUED) { shim.refs.set(r, s); return false; }
-      throw this.#sendError(sock);
+      throw this.#sendError(sock, size);
     }
 
-    #sendError(code) {
+    #sendError(code, size) {
       switch (code) {
+        case SEND_TOO_LARGE: return failure(CODE_TOO_LARGE, "steadyws: message of " + size + " UTF-16 units exceeds queue.bytes (" + this.#queueBytes + ")");
         case SEND_QUEUE_FULL: return failure(CODE_QUEUE_FULL, TEXT_QUEUE_FULL);
         case SEND_NO_QUEUE: return failure(CODE_NOT_CONNECTED, TEXT_NOT_CONNECTED);
         case SEND_DUPLICATE_ID: return failure(CODE_DUPLICATE_ID, TEXT_DUPLICATE_ID);
@@ -240,7 +243,7 @@ function makeAPI(core, X, go) {
         const sock = X.steadyws_request(this.#cid, r, s.length, id);
         if (sock > SEND_QUEUED) shim.sendStr(sock, s);
         else if (sock === SEND_QUEUED) shim.refs.set(r, s);
-        else { this.#pending.delete(id); reject(this.#sendError(sock)); return; }
+        else { this.#pending.delete(id); reject(this.#sendError(sock, s.length)); return; }
         const ms = timeoutMs > 0 ? timeoutMs : this.#requestTimeoutMs;
         if (ms > 0) {
           p.deadline = performance.now() + ms;

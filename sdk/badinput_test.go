@@ -205,11 +205,15 @@ func TestBadInputStrayReplies(t *testing.T) {
 	stillWorks(t, c, "replies to unknown ids")
 	echoID := requestID(t, srv.Received(), "echo")
 	srv.Broadcast(`{"type":"echo","re":` + strconv.FormatInt(echoID, 10) + `,"data":{"n":1}}`)
-	// A late reply to a request that timed out.
+	// A late reply to a request that timed out is expected: counted in
+	// Stats.LateReplies, not reported.
 	_, err := sdk.Request[json.RawMessage](ctxFor(t, 50*time.Millisecond), c, "slow", map[string]int{"ms": 300})
 	if !errors.Is(err, sdk.ErrRequestTimeout) {
 		t.Fatalf("slow request: %v, want ErrRequestTimeout", err)
 	}
+	eventually(t, 3*time.Second, "the late reply to be counted", func() bool { return c.Stats().LateReplies == 1 })
+	// And a second reply to that request is a duplicate again.
+	srv.Broadcast(`{"type":"slow","re":` + strconv.FormatInt(echoID+1, 10) + `,"data":{}}`)
 	errs := waitErrors(t, r, 4)
 	want := []struct {
 		typ string

@@ -26,23 +26,27 @@ type Client struct {
 	dropped           atomic.Int64
 	unconfirmed       atomic.Int64
 
-	mu             sync.Mutex
-	state          State
-	life           *life // nil once stopped
-	link           *link // the open connection, or nil
-	flushing       bool  // link is open but the queue is not flushed yet
-	queue          sendQueue
-	pending        map[int64]*pending
-	nextID         int64
-	err            error // why the client stopped
-	failures       int
-	lastFailure    error // the last failed attempt's error, for Dial
-	reconnects     int
-	everOpened     bool
-	badOptions     error // an *OptionError: the client never starts
-	rtt            time.Duration
-	connectedSince int64 // Unix nanoseconds; 0 when not connected
-	reg            registry
+	mu              sync.Mutex
+	state           State
+	life            *life // nil once stopped
+	link            *link // the open connection, or nil
+	flushing        bool  // link is open but the queue is not flushed yet
+	queue           sendQueue
+	pending         map[int64]*pending
+	gaveUp          map[int64]struct{} // requests the caller stopped waiting for (see gaveUpLocked)
+	gaveUpOrder     []int64
+	lateReplies     int64
+	nextID          int64
+	err             error // why the client stopped
+	failures        int
+	lastFailure     error // the last failed attempt's error, for Dial
+	reconnects      int
+	everOpened      bool
+	saidUnreachable bool  // an *UnreachableError was reported
+	badOptions      error // an *OptionError: the client never starts
+	rtt             time.Duration
+	connectedSince  int64 // Unix nanoseconds; 0 when not connected
+	reg             registry
 }
 
 // life is one run of the client, from New or Reconnect until it stops.
@@ -226,6 +230,7 @@ func (c *Client) Stats() Stats {
 		Queued:         c.queue.len(),
 		Dropped:        c.dropped.Load(),
 		Unconfirmed:    c.unconfirmed.Load(),
+		LateReplies:    c.lateReplies,
 		RTT:            c.rtt,
 		ConnectedSince: unixTime(c.connectedSince),
 	}

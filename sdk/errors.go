@@ -229,10 +229,11 @@ func (e *HandlerError) Error() string {
 
 func (e *HandlerError) Unwrap() error { return e.Err }
 
-// UnexpectedReplyError reports a reply that no request is waiting for: its
-// request timed out or was cancelled, it answers a request that was
-// answered already (a duplicate), or the peer made the id up. The reply
-// is discarded.
+// UnexpectedReplyError reports a reply that no request is waiting for: it
+// answers a request that was answered already (a duplicate), or the peer
+// made the id up. The reply is discarded. (A reply to a request that timed
+// out or was cancelled is expected, and only counted in
+// Stats.LateReplies.)
 type UnexpectedReplyError struct {
 	Type string // the reply's type
 	Re   int64  // the request id it answers
@@ -240,7 +241,7 @@ type UnexpectedReplyError struct {
 
 func (e *UnexpectedReplyError) Error() string {
 	return "steadyws: reply " + wire.QuoteShort(e.Type) + " to request " + strconv.FormatInt(e.Re, 10) +
-		", which is not pending (it timed out, was cancelled or was already answered)"
+		", which is not pending (it was already answered, or never asked)"
 }
 
 // UnhandledFrameError reports a frame for the OnRaw handlers (a binary
@@ -258,6 +259,45 @@ func (e *UnhandledFrameError) Error() string {
 	}
 	return "steadyws: " + kind + " frame of " + strconv.Itoa(e.Size) + " bytes discarded: no OnRaw handler is registered"
 }
+
+// UnreachableError is reported once, through OnError, when the first
+// attempts of a client in the browser have all failed before opening:
+// browsers hide a handshake's HTTP status and the network error, so this
+// says what the page cannot see. The client keeps retrying.
+type UnreachableError struct {
+	// URL is the URL dialled, its credentials redacted ("" when
+	// Options.URL chooses it per attempt).
+	URL string
+	// Attempts is how many attempts failed.
+	Attempts int
+}
+
+// unreachableAfter is how many failed attempts, with none ever opened,
+// make an *UnreachableError.
+const unreachableAfter = 3
+
+func (e *UnreachableError) Error() string {
+	u := e.URL
+	if u == "" {
+		u = "the server"
+	}
+	return "steadyws: " + strconv.Itoa(e.Attempts) + " attempts to connect to " + u + " failed before the connection opened; " +
+		"still retrying. The browser hides why: usually the server is down or unreachable, the path is wrong, " +
+		"or the server refuses this page's origin (check the server's log and the browser's network panel)"
+}
+
+// TooLargeError is a message larger than Queue.Bytes. It could never be
+// kept while disconnected, so it is refused at the call, connected or not.
+// errors.Is(err, ErrQueueFull) holds.
+type TooLargeError struct {
+	Size, Limit int
+}
+
+func (e *TooLargeError) Error() string {
+	return "steadyws: message of " + strconv.Itoa(e.Size) + " bytes exceeds Queue.Bytes (" + strconv.Itoa(e.Limit) + ")"
+}
+
+func (e *TooLargeError) Is(target error) bool { return target == ErrQueueFull }
 
 // OptionError is an Options field set outside the range it allows. New
 // returns a client that never starts (State is Closed and Err returns the

@@ -51,6 +51,7 @@ const (
 	sendNoQueue     = -3
 	sendNoClient    = -4
 	sendDuplicateID = -5
+	sendTooLarge    = -6 // larger than queue.bytes
 )
 
 // Socket events the shim reports through its js.Func.
@@ -78,6 +79,7 @@ const (
 	nameUnexpectedReply = "UnexpectedReplyError"
 	nameUnconfirmed     = "UnconfirmedError"
 	nameUnhandledFrame  = "UnhandledFrameError"
+	nameUnreachable     = "UnreachableError"
 
 	codeTimeout        = "timeout"
 	codeExpired        = "expired"
@@ -86,4 +88,5 @@ const (
 	codeQueueFull      = "queue_full"
 	codeNotConnected   = "not_connected"
 	codeDuplicateID    = "duplicate_id"
+	codeTooLarge       = "too_large"
 )

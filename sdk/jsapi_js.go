@@ -142,7 +142,7 @@ func jsStats(s Stats) any {
 	return map[string]any{
 		"state": s.State.String(), "attempts": s.Attempts, "reconnects": s.Reconnects,
 		"messagesIn": s.MessagesIn, "messagesOut": s.MessagesOut, "bytesIn": s.BytesIn, "bytesOut": s.BytesOut,
-		"queued": s.Queued, "dropped": s.Dropped, "unconfirmed": s.Unconfirmed, "rttMs": float64(s.RTT) / float64(time.Millisecond),
+		"queued": s.Queued, "dropped": s.Dropped, "unconfirmed": s.Unconfirmed, "lateReplies": s.LateReplies, "rttMs": float64(s.RTT) / float64(time.Millisecond),
 		"connectedSince": since,
 	}
 }
@@ -185,7 +185,7 @@ func jsConnect(a []js.Value) any {
 		}
 		jc.listen(c)
 	})
-	return map[string]any{"cid": cid, "requestTimeoutMs": float64(jc.c.opts.RequestTimeout.Milliseconds())}
+	return map[string]any{"cid": cid, "requestTimeoutMs": float64(jc.c.opts.RequestTimeout.Milliseconds()), "queueBytes": jc.c.opts.Queue.Bytes}
 }
 
 func jsError(name, msg string) any { return map[string]any{"error": msg, "name": name} }
@@ -330,6 +330,8 @@ func errorName(err error) string {
 		return nameDiscarded
 	case *HandlerError:
 		return nameHandler
+	case *UnreachableError:
+		return nameUnreachable
 	case *UnexpectedReplyError:
 		return nameUnexpectedReply
 	case *UnconfirmedError:
@@ -363,6 +365,9 @@ func (jc *jsClient) handle(kind, t string, on bool) {
 }
 
 func sendResult(l *link, err error) int32 {
+	if _, ok := err.(*TooLargeError); ok {
+		return sendTooLarge
+	}
 	switch {
 	case err == ErrQueueFull:
 		return sendQueueFull

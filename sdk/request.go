@@ -142,6 +142,9 @@ func (c *Client) start(ctx context.Context, t string, data []byte, done func(rep
 		if c.takePending(p.id) == nil {
 			return // settled meanwhile
 		}
+		c.mu.Lock()
+		c.gaveUpLocked(p.id)
+		c.mu.Unlock()
 		c.unqueue(p)
 		finish(reply{err: requestCtxErr(ctx)})
 	})
@@ -151,9 +154,43 @@ func (c *Client) start(ctx context.Context, t string, data []byte, done func(rep
 // the queue too so that it is never sent late.
 func (c *Client) forget(p *pending) {
 	c.mu.Lock()
-	delete(c.pending, p.id)
+	if c.pending[p.id] == p {
+		delete(c.pending, p.id)
+		c.gaveUpLocked(p.id)
+	}
 	c.mu.Unlock()
 	c.unqueue(p)
+}
+
+// gaveUpLocked remembers that the caller stopped waiting for request id
+// (it timed out, or was cancelled or aborted), so that its reply, which
+// may still come, is counted in Stats.LateReplies rather than reported:
+// it is expected, not an error. The newest maxGaveUp are remembered.
+func (c *Client) gaveUpLocked(id int64) {
+	if c.gaveUp == nil {
+		c.gaveUp = make(map[int64]struct{})
+	}
+	c.gaveUp[id] = struct{}{}
+	c.gaveUpOrder = append(c.gaveUpOrder, id)
+	if len(c.gaveUpOrder) > maxGaveUp {
+		delete(c.gaveUp, c.gaveUpOrder[0])
+		c.gaveUpOrder = c.gaveUpOrder[1:]
+	}
+}
+
+const maxGaveUp = 1024
+
+// lateReply reports whether a reply to request id, which is not pending,
+// answers a request the caller gave up on; it counts it if so.
+func (c *Client) lateReply(id int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.gaveUp[id]; !ok {
+		return false
+	}
+	delete(c.gaveUp, id)
+	c.lateReplies++
+	return true
 }
 
 // replied settles p with the reply e: its data, or a *RemoteError.

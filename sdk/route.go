@@ -40,7 +40,9 @@ func (c *Client) route(l *link, typ MessageType, e envelope, err error, now int6
 	case wire.KindReply:
 		p := c.takePending(e.Re)
 		if p == nil {
-			c.report(l.lf, &UnexpectedReplyError{Type: e.Type, Re: e.Re})
+			if !c.lateReply(e.Re) {
+				c.report(l.lf, &UnexpectedReplyError{Type: e.Type, Re: e.Re})
+			}
 			return routed{}
 		}
 		c.confirmReply(l, p, now)

@@ -36,7 +36,17 @@ func (c *Client) run(lf *life) {
 			c.lastFailure = err
 		}
 		failures := c.failures
+		// Browsers hide why a handshake failed: a refused origin, a wrong
+		// path and a server that is down all look like close 1006. Say
+		// once that it keeps failing, while retrying goes on.
+		unreachable := dialHidesCause && err != nil && !c.everOpened && !c.saidUnreachable && failures == unreachableAfter
+		if unreachable {
+			c.saidUnreachable = true
+		}
 		c.mu.Unlock()
+		if unreachable {
+			c.report(lf, &UnreachableError{URL: redactURL(c.url), Attempts: failures})
+		}
 
 		if stopErr := c.decide(info, failures); stopErr != nil {
 			c.stop(lf, stopErr, &info)

@@ -84,6 +84,11 @@ type Stats struct {
 	// to a connection that ended before the server confirmed reading them,
 	// and reported as *UnconfirmedError.
 	Unconfirmed int64
+	// LateReplies counts replies that came after their request timed out
+	// or was cancelled: expected, so not reported as errors. A reply to a
+	// request that was never made, or answered already, is reported as an
+	// *UnexpectedReplyError.
+	LateReplies int64
 	// RTT is the last heartbeat round-trip time, zero before the first.
 	RTT time.Duration
 	// ConnectedSince is when the current connection opened; zero when not

@@ -20,6 +20,10 @@ import (
 // below (or that js.Func when the page did not hand the shim the exports).
 // No js.Func is made per socket, so none is left to release.
 
+// dialHidesCause: the browser tells a page nothing about why a WebSocket
+// failed to open (see UnreachableError).
+const dialHidesCause = true
+
 // platformDial opens sockets for clients with Go handlers; the JavaScript
 // API dials with its client's id (jsapi_js.go).
 var platformDial dialer = func(ctx context.Context, url string, o *Options, l *link) (conn, error) {

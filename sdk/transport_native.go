@@ -33,6 +33,9 @@ func WithHTTPClient(o *Options, hc *http.Client) *Options {
 // is dropped.
 const closeGrace = time.Second
 
+// dialHidesCause: natively a failed dial says why (see UnreachableError).
+const dialHidesCause = false
+
 var platformDial dialer = dialNative
 
 // release has nothing to let go of natively: every frame is Go's bytes.
