@@ -79,10 +79,11 @@ manyclients:
 	$(GO) run ./sdk/internal/cmd/manyclients $(MANYCLIENTSFLAGS)
 
 ## test-fuzz: each fuzz target briefly (FUZZTIME=3m for a real run; the default is a count of inputs, not a time, so that gathering the corpus's coverage on a cold cache cannot eat the whole budget); test-race
-## already runs their seed corpora in sdk/testdata/fuzz.
+## already runs their seed corpora in sdk/testdata/fuzz and sdk/server/testdata/fuzz.
 FUZZTIME ?= 10000x
 test-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzScanEnvelope$$' -fuzztime $(FUZZTIME) ./sdk
 	$(GO) test -run '^$$' -fuzz '^FuzzScanHead$$' -fuzztime $(FUZZTIME) ./sdk
 	$(GO) test -run '^$$' -fuzz '^FuzzRoute$$' -fuzztime $(FUZZTIME) ./sdk
 	$(GO) test -run '^$$' -fuzz '^FuzzJSOptions$$' -fuzztime $(FUZZTIME) ./sdk
+	$(GO) test -run '^$$' -fuzz '^FuzzServerFrames$$' -fuzztime $(FUZZTIME) ./sdk/server

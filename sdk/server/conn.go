@@ -79,7 +79,11 @@ func newConn(s *Server, ws *websocket.Conn, r *http.Request, principal string) *
 		remoteAddr:  r.RemoteAddr,
 		subprotocol: ws.Subprotocol(),
 	}
-	c.ctx, c.cancel = context.WithCancel(s.ctx)
+	// The handshake's values (what a middleware put in r's context) without
+	// its cancellation, ended by the connection or the server.
+	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(r.Context()))
+	stop := context.AfterFunc(s.ctx, c.cancel)
+	context.AfterFunc(c.ctx, func() { stop() })
 	ws.SetReadLimit(-1) // readMessage enforces Options.ReadLimit without closing
 	return c
 }
@@ -103,8 +107,9 @@ func (c *Conn) RemoteAddr() string { return c.remoteAddr }
 // Subprotocol is the subprotocol chosen in the handshake, or "".
 func (c *Conn) Subprotocol() string { return c.subprotocol }
 
-// Context ends when the connection does. Handlers get it (or one derived
-// from it).
+// Context ends when the connection does. It carries the values of the
+// handshake request's context (what a middleware put there, say), and
+// handlers get it.
 func (c *Conn) Context() context.Context { return c.ctx }
 
 // Close sends a close frame with code and reason once the frames already
@@ -178,6 +183,14 @@ func (c *Conn) waitIdle() {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// CloseNow ends the connection at once, without a close frame: the client
+// sees an abnormal closure (1006), as after a network failure, and a
+// steadyws client reconnects. OnDisconnect gets a nil error.
+func (c *Conn) CloseNow() error {
+	c.drop(nil)
+	return nil
 }
 
 // drop ends the connection at once, without a close frame.

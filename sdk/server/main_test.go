@@ -214,3 +214,13 @@ func dialSmall(t *testing.T, url string) *websocket.Conn {
 	t.Cleanup(func() { _ = ws.CloseNow() })
 	return ws
 }
+
+// scanJSON decodes an envelope the server sent, with encoding/json.
+func scanJSON(b []byte) (envelope, error) {
+	var e envelope
+	err := json.Unmarshal(b, &e)
+	if err == nil && e.Type == "" {
+		err = errors.New("no type")
+	}
+	return e, err
+}
