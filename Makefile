@@ -1,7 +1,7 @@
 # steadyws — see README.md. Targets stay thin; logic lives in scripts.
 GO ?= go
 
-.PHONY: test test-race test-browser test-js test-types test-demo test-fuzz chromium vet demo wasm bench chaos soak manyclients
+.PHONY: bench-server test test-race test-browser test-js test-types test-demo test-fuzz chromium vet demo wasm bench chaos soak manyclients
 
 # The JS-facing wasm leaves out the typed Go JSON API (sdk.Send, Request, ...),
 # which page scripts never call, so that encoding/json stays out of it, and is
@@ -56,8 +56,13 @@ wasm:
 
 ## bench: every client × workload side by side in one run, one table (ratios to
 ## plain JS and to raw coder/websocket) and the wasm sizes; JSON in dist/bench/.
-bench: chromium wasm
+bench: chromium wasm bench-server
 	$(GO) -C js run ./bench $(BENCHFLAGS)
+
+## bench-server: sdk/server's fan-out, memory per connection, broadcast p99
+## and request throughput, on 127.0.0.1 (SERVERBENCHFLAGS="-idle 2000", say).
+bench-server:
+	$(GO) run ./sdk/internal/cmd/serverbench $(SERVERBENCHFLAGS)
 
 ## chaos: the chaos tests for longer (CHAOS_DURATION, default 2m), natively through
 ## the fault-injecting proxy and with server-side faults; replay a run with
@@ -79,10 +84,11 @@ manyclients:
 	$(GO) run ./sdk/internal/cmd/manyclients $(MANYCLIENTSFLAGS)
 
 ## test-fuzz: each fuzz target briefly (FUZZTIME=3m for a real run; the default is a count of inputs, not a time, so that gathering the corpus's coverage on a cold cache cannot eat the whole budget); test-race
-## already runs their seed corpora in sdk/testdata/fuzz.
+## already runs their seed corpora in sdk/testdata/fuzz and sdk/server/testdata/fuzz.
 FUZZTIME ?= 10000x
 test-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzScanEnvelope$$' -fuzztime $(FUZZTIME) ./sdk
 	$(GO) test -run '^$$' -fuzz '^FuzzScanHead$$' -fuzztime $(FUZZTIME) ./sdk
 	$(GO) test -run '^$$' -fuzz '^FuzzRoute$$' -fuzztime $(FUZZTIME) ./sdk
 	$(GO) test -run '^$$' -fuzz '^FuzzJSOptions$$' -fuzztime $(FUZZTIME) ./sdk
+	$(GO) test -run '^$$' -fuzz '^FuzzServerFrames$$' -fuzztime $(FUZZTIME) ./sdk/server

@@ -2,7 +2,13 @@
 // steadyws envelope protocol on /ws, the demo page on /, the built SDK
 // (steadyws.wasm, wasm_exec.js, steadyws.mjs) on /dist/, and fault
 // endpoints under /fault/ that break connections on purpose so the SDK's
-// recovery can be watched.
+// recovery can be watched. The protocol itself is sdk/server's; this
+// package is the room, the faults and the page.
+//
+// / also accepts a WebSocket upgrade, for the seed tutorial's page
+// (new WebSocket("ws://127.0.0.1:8001/")): its plain text frames go to the
+// room as chat lines from "seed-XXXX", and it gets the room's chat lines
+// as plain text, "nick: text".
 //
 // # Protocol
 //

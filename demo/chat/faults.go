@@ -69,7 +69,9 @@ func (s *Server) faultSilent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, c := range conns {
-		c.silence(d)
+		if c.gate != nil {
+			c.gate.silence(d)
+		}
 	}
 	s.log.Info("fault: silenced", "nick", nick, "for", d)
 	faultReply(w, http.StatusOK, map[string]any{"ok": true, "silenced": len(conns), "silentMs": d.Milliseconds()})

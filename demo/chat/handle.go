@@ -1,165 +1,79 @@
 package chat
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/agnivade/levenshtein"
+	"github.com/coder/websocket"
+	"github.com/steadyws/steadyws/sdk"
+	"github.com/steadyws/steadyws/sdk/server"
 )
 
-// requests and events are the message types a client may send; the rest
-// are answered with unknown_type.
-var (
-	requests = map[string]func(c *conn, e envelope){
-		"join": (*conn).join,
-		"sum":  (*conn).sum,
-		"time": (*conn).time,
-	}
-	events = map[string]func(c *conn, e envelope){
-		"chat": (*conn).chat,
-	}
-)
-
-// handle takes one text frame from the client.
-func (c *conn) handle(data []byte) {
-	var e envelope
-	if err := json.Unmarshal(data, &e); err != nil {
-		c.sendError(errorEvent{Code: "bad_json", Message: "not a JSON envelope: " + err.Error()})
-		return
-	}
-	switch {
-	case e.Type == "":
-		c.sendError(errorEvent{Code: "bad_envelope", Message: `missing "type"`})
-	case e.ID < 0 || e.Re < 0:
-		c.sendError(errorEvent{Code: "bad_envelope", Message: `"id" and "re" must be positive`, Type: e.Type})
-	case e.Re > 0:
-		c.settle(e)
-	case e.ID == 0 && e.Type == "ping":
-		c.send(pongFrame)
-	case e.ID == 0 && e.Type == "pong":
-		// The server sends no pings of its own; nothing to settle.
-	case e.ID > 0:
-		if h := requests[e.Type]; h != nil {
-			h(c, e)
-			return
-		}
-		c.send(errorReply(e.Type, e.ID, errorf("unknown_type", "unknown request type %q%s", e.Type, didYouMean(e.Type, requests))))
-	default:
-		if h := events[e.Type]; h != nil {
-			h(c, e)
-			return
-		}
-		c.sendError(errorEvent{Code: "unknown_type", Message: fmt.Sprintf("unknown event type %q%s", e.Type, didYouMean(e.Type, events)), Type: e.Type})
-	}
+func badArgs(format string, args ...any) error {
+	return &sdk.RemoteError{Code: "bad_args", Message: fmt.Sprintf(format, args...)}
 }
 
-// didYouMean suggests the closest known type, if it is close.
-func didYouMean[V any](t string, known map[string]V) string {
-	names := make([]string, 0, len(known))
-	for k := range known {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	best, dist := "", 3
-	for _, k := range names {
-		if d := levenshtein.ComputeDistance(t, k); d < dist {
-			best, dist = k, d
-		}
-	}
-	if best == "" {
-		return " (this server knows " + strings.Join(names, ", ") + ")"
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// decode reads a message's data into v; a bad one is answered and false
-// returned.
-func (c *conn) decode(e envelope, v any) bool {
-	data := e.Data
-	if len(data) == 0 {
-		data = json.RawMessage("null")
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		if e.ID > 0 {
-			c.send(errorReply(e.Type, e.ID, errorf("bad_args", "%v", err)))
-		} else {
-			c.sendError(errorEvent{Code: "bad_args", Message: err.Error(), Type: e.Type})
-		}
-		return false
-	}
-	return true
-}
-
-func (c *conn) sum(e envelope) {
-	var a sumArgs
-	if !c.decode(e, &a) {
-		return
-	}
+func sum(ctx context.Context, _ *server.Conn, a sumArgs) (sumReply, error) {
 	if a.A == nil || a.B == nil {
-		c.send(errorReply(e.Type, e.ID, errorf("bad_args", `sum needs two numbers, {"a":1,"b":2}`)))
-		return
+		return sumReply{}, badArgs(`sum needs two numbers, {"a":1,"b":2}`)
 	}
-	c.send(reply(e.Type, e.ID, sumReply{Sum: *a.A + *a.B}))
+	return sumReply{Sum: *a.A + *a.B}, nil
 }
 
-func (c *conn) time(e envelope) {
-	now := time.Now()
-	c.send(reply(e.Type, e.ID, timeReply{Now: now.Format(time.RFC3339), UnixMs: now.UnixMilli()}))
+func now(ctx context.Context, _ *server.Conn, _ any) (timeReply, error) {
+	t := time.Now()
+	return timeReply{Now: t.Format(time.RFC3339), UnixMs: t.UnixMilli()}, nil
 }
 
-func (c *conn) join(e envelope) {
-	var a joinArgs
-	if !c.decode(e, &a) {
-		return
+func (s *Server) join(ctx context.Context, sc *server.Conn, a joinArgs) (joinReply, error) {
+	c := s.lookup(sc)
+	if c == nil {
+		return joinReply{}, errors.New("chat: join from an unknown connection")
 	}
-	nick, err := c.s.join(c, a)
+	nick, err := s.joinRoom(c, a)
 	if err != nil {
-		c.send(errorReply(e.Type, e.ID, err))
-		return
+		return joinReply{}, err
 	}
-	c.send(reply(e.Type, e.ID, joinReply{Nick: nick, Users: c.s.users()}))
-	c.s.broadcastPresence(nick)
-	c.wg.Add(1)
-	go c.whoami()
+	s.broadcastPresence(nick)
+	s.wg.Add(1)
+	go s.whoami(c) // after the join reply, which goes out when this returns
+	return joinReply{Nick: nick, Users: s.users()}, nil
 }
 
 // whoami asks the new member who it is: a server-to-client request,
 // answered by a handler on the client. The answer goes to the room as a
 // presence update.
-func (c *conn) whoami() {
-	defer c.wg.Done()
-	ctx, cancel := context.WithTimeout(c.ctx, whoamiTimeout)
+func (s *Server) whoami(c *conn) {
+	defer s.wg.Done()
+	ctx, cancel := context.WithTimeout(c.sc.Context(), whoamiTimeout)
 	defer cancel()
-	var w whoamiReply
-	data, err := c.request(ctx, "whoami", struct{}{})
-	if err == nil {
-		err = json.Unmarshal(data, &w)
-	}
+	w, err := server.Request[whoamiReply](ctx, c.sc, "whoami", struct{}{})
 	agent := clip(strings.TrimSpace(w.Agent), 16)
 	if err != nil || agent == "" {
-		c.log.Info("whoami unanswered", "err", err, "data", string(data))
+		c.log.Info("whoami unanswered", "err", err)
 		return
 	}
 	c.log.Info("whoami answered", "nick", w.Nick, "agent", agent)
-	if c.s.setAgent(c, agent) {
-		c.s.broadcastPresence("")
+	if s.setAgent(c, agent) {
+		s.broadcastPresence("")
 	}
 }
 
-func (c *conn) chat(e envelope) {
-	var m chatIn
-	if !c.decode(e, &m) {
+func (s *Server) chat(ctx context.Context, sc *server.Conn, m chatIn) {
+	c := s.lookup(sc)
+	if c == nil {
 		return
 	}
 	if utf8.RuneCountInString(m.CID) > 64 {
 		m.CID = ""
 	}
-	nick := c.s.nickOf(c)
+	nick := s.nickOf(c)
 	text := strings.TrimSpace(m.Text)
 	var code, msg string
 	switch n := utf8.RuneCountInString(text); {
@@ -171,10 +85,73 @@ func (c *conn) chat(e envelope) {
 		code, msg = "too_long", fmt.Sprintf("message of %d characters; the limit is %d", n, MaxText)
 	}
 	if code != "" {
-		c.sendError(errorEvent{Code: code, Message: msg, Type: e.Type, CID: m.CID})
+		c.sendError(errorEvent{Code: code, Message: msg, Type: "chat", CID: m.CID})
 		return
 	}
-	c.s.broadcast(event("chat", chatOut{Nick: nick, Text: text, TS: time.Now().UnixMilli(), CID: m.CID}))
+	s.say(chatOut{Nick: nick, Text: text, TS: time.Now().UnixMilli(), CID: m.CID})
+}
+
+// raw takes frames that are not envelopes: from the seed tutorial's page
+// (connected on /) a line of chat; from a steadyws client a mistake,
+// answered with an error event.
+func (s *Server) raw(sc *server.Conn, typ websocket.MessageType, b []byte) {
+	c := s.lookup(sc)
+	if c == nil {
+		return
+	}
+	if c.plain {
+		text := strings.TrimSpace(string(b))
+		if typ != websocket.MessageText || text == "" || !utf8.ValidString(text) {
+			return
+		}
+		s.say(chatOut{Nick: "seed-" + sc.ID()[:4], Text: clip(text, MaxText), TS: time.Now().UnixMilli()})
+		return
+	}
+	if typ != websocket.MessageText {
+		c.sendError(errorEvent{Code: "bad_frame", Message: "binary frames are not part of this protocol"})
+		return
+	}
+	if t := bytes.TrimSpace(b); json.Valid(t) && len(t) > 0 && t[0] == '{' {
+		c.sendError(errorEvent{Code: "bad_envelope", Message: `not a steadyws envelope: it needs a string "type" and positive "id" or "re"`})
+		return
+	}
+	c.sendError(errorEvent{Code: "bad_json", Message: "not a JSON envelope"})
+}
+
+// reportError answers what sdk/server reports about a connection with an
+// error event, so the page shows it.
+func (s *Server) reportError(err error) {
+	var ce *server.ConnError
+	if !errors.As(err, &ce) {
+		s.log.Warn("server error", "err", err)
+		return
+	}
+	c := s.lookup(ce.Conn)
+	if c == nil {
+		return
+	}
+	var le *sdk.LimitError
+	var ut *sdk.UnknownTypeError
+	var he *sdk.HandlerError
+	switch {
+	case errors.As(err, &le):
+		c.sendError(errorEvent{Code: "too_big", Message: fmt.Sprintf("message larger than %d bytes", MaxMessage)})
+	case errors.As(err, &ut):
+		msg := fmt.Sprintf("unknown event type %q", ut.Type)
+		if ut.Suggestion != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", ut.Suggestion)
+		}
+		c.sendError(errorEvent{Code: "unknown_type", Message: msg, Type: ut.Type})
+	case errors.As(err, &he):
+		var pe *server.PanicError
+		if errors.As(err, &pe) {
+			c.log.Error("handler panicked", "type", he.Type, "err", pe)
+			return
+		}
+		c.sendError(errorEvent{Code: "bad_args", Message: he.Err.Error(), Type: he.Type})
+	default:
+		c.log.Info("protocol error", "err", err)
+	}
 }
 
 func clip(s string, n int) string {

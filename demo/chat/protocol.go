@@ -3,6 +3,8 @@ package chat
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/steadyws/steadyws/sdk"
 )
 
 // envelope is one frame of the steadyws wire protocol. Field order matters
@@ -21,15 +23,9 @@ type wireError struct {
 	Message string `json:"message"`
 }
 
-// replyError is what a request handler returns to send an error reply.
-type replyError struct {
-	code, message string
-}
-
-func (e *replyError) Error() string { return e.code + ": " + e.message }
-
-func errorf(code, format string, args ...any) *replyError {
-	return &replyError{code: code, message: fmt.Sprintf(format, args...)}
+// errorf is the error a request handler returns to send an error reply.
+func errorf(code, format string, args ...any) error {
+	return &sdk.RemoteError{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
 // User is one member of the room as presence and join replies list it.
@@ -107,14 +103,6 @@ func event(t string, v any) []byte {
 	return frame(envelope{Type: t, Data: mustJSON(v)})
 }
 
-func reply(t string, re int64, v any) []byte {
-	return frame(envelope{Type: t, Re: re, Data: mustJSON(v)})
-}
-
-func errorReply(t string, re int64, e *replyError) []byte {
-	return frame(envelope{Type: t, Re: re, Error: &wireError{Code: e.code, Message: e.message}})
-}
-
 func mustJSON(v any) json.RawMessage {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -122,5 +110,3 @@ func mustJSON(v any) json.RawMessage {
 	}
 	return b
 }
-
-var pongFrame = []byte(`{"type":"pong"}`)

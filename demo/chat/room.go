@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"sort"
 	"strings"
 	"unicode"
@@ -8,7 +9,7 @@ import (
 )
 
 // join makes c a member of the room under the nickname in a.
-func (s *Server) join(c *conn, a joinArgs) (string, *replyError) {
+func (s *Server) joinRoom(c *conn, a joinArgs) (string, error) {
 	nick := strings.TrimSpace(a.Nick)
 	if n := utf8.RuneCountInString(nick); n == 0 || n > MaxNick {
 		return "", errorf("bad_nick", "a nickname is 1 to %d characters", MaxNick)
@@ -50,7 +51,7 @@ func (s *Server) join(c *conn, a joinArgs) (string, *replyError) {
 // leave takes c out of the room and returns the nickname it had.
 func (s *Server) leave(c *conn) string {
 	s.mu.Lock()
-	delete(s.conns, c)
+	delete(s.conns, c.sc)
 	nick := c.nick
 	if nick != "" && s.members[strings.ToLower(nick)] == c {
 		delete(s.members, strings.ToLower(nick))
@@ -109,6 +110,18 @@ func (s *Server) broadcast(b []byte) {
 	}
 }
 
+// say sends a chat line to the room: an event to every member, a line of
+// text to every plain client.
+func (s *Server) say(m chatOut) {
+	s.broadcast(event("chat", m))
+	line := m.Nick + ": " + m.Text
+	for _, c := range s.allConns() {
+		if c.plain {
+			_ = c.sc.SendText(context.Background(), line)
+		}
+	}
+}
+
 // connsOf returns the connections joined as nick.
 func (s *Server) connsOf(nick string) []*conn {
 	s.mu.Lock()
@@ -123,7 +136,7 @@ func (s *Server) allConns() []*conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
+	for _, c := range s.conns {
 		out = append(out, c)
 	}
 	return out

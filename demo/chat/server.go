@@ -2,14 +2,15 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/steadyws/steadyws/demo/web"
+	"github.com/steadyws/steadyws/sdk/server"
 )
 
 // Limits the server enforces on what clients send.
@@ -17,9 +18,6 @@ const (
 	// MaxMessage is the largest frame the server takes; a larger one is
 	// answered with an error event and the connection stays up.
 	MaxMessage = 16 << 10
-	// hardReadLimit is where the server stops reading a frame altogether
-	// and closes the connection with 1009.
-	hardReadLimit = 1 << 20
 	// MaxText is the longest chat message, in characters.
 	MaxText = 2000
 	// MaxNick is the longest nickname, in characters.
@@ -31,12 +29,6 @@ const (
 	// long: the SDK's heartbeat pings every 25 s by default, so a live
 	// client never gets near it.
 	idleTimeout = 75 * time.Second
-	// writeTimeout bounds every write, so a client that stopped reading
-	// cannot wedge the server.
-	writeTimeout = 5 * time.Second
-	// outBuffer is how many frames may wait for a slow client before it
-	// is dropped.
-	outBuffer = 256
 	// whoamiTimeout bounds the server's whoami request.
 	whoamiTimeout = 5 * time.Second
 	// closeGrace is how long Close waits for close handshakes.
@@ -59,20 +51,20 @@ type Options struct {
 }
 
 // Server is the demo chat server; it is an http.Handler. Its methods are
-// safe for concurrent use.
+// safe for concurrent use. The protocol is sdk/server's; this package adds
+// the room, the fault endpoints and the page.
 type Server struct {
 	opts Options
 	log  *slog.Logger
 	mux  *http.ServeMux
+	ws   *server.Server
 
-	ctx    context.Context // canceled by Close; parent of every connection's
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // every /ws handler
+	wg sync.WaitGroup // whoami requests
 
 	mu        sync.Mutex
 	closed    bool
 	nextID    uint64
-	conns     map[*conn]struct{}
+	conns     map[*server.Conn]*conn
 	members   map[string]*conn // joined connections by folded nickname
 	downUntil time.Time        // /ws answers 503 until then (restart fault)
 }
@@ -89,19 +81,42 @@ func New(opts *Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		opts:    o,
 		log:     o.Logger,
-		ctx:     ctx,
-		cancel:  cancel,
-		conns:   make(map[*conn]struct{}),
+		conns:   make(map[*server.Conn]*conn),
 		members: make(map[string]*conn),
+		ws: server.New(&server.Options{
+			IdleTimeout: idleTimeout,
+			ReadLimit:   MaxMessage,
+			// The seed tutorial's page is opened from a file or another
+			// origin. The room has no login and no cookies, so a page of any
+			// origin may join it.
+			OriginPatterns: []string{"*"},
+		}),
 	}
+	s.ws.OnConnect(s.connected)
+	s.ws.OnDisconnect(s.disconnected)
+	s.ws.OnError(s.reportError)
+	s.ws.OnRaw(s.raw)
+	server.HandleRequest(s.ws, "join", s.join)
+	server.HandleRequest(s.ws, "sum", sum)
+	server.HandleRequest(s.ws, "time", now)
+	server.Handle(s.ws, "chat", s.chat)
+
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/ws", s.serveWS)
 	s.mux.Handle("/dist/", getOnly(s.distHandler()))
-	s.mux.Handle("/", getOnly(s.pageHandler()))
+	page := getOnly(s.pageHandler())
+	// The seed tutorial's page connects to ws://127.0.0.1:8001/ and speaks
+	// plain text: / is its WebSocket endpoint as well as the page.
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" && server.IsUpgrade(r) {
+			s.serveWS(w, r)
+			return
+		}
+		page.ServeHTTP(w, r)
+	})
 	s.mux.HandleFunc("POST /fault/drop", s.faultDrop)
 	s.mux.HandleFunc("POST /fault/drop-all", s.faultDropAll)
 	s.mux.HandleFunc("POST /fault/restart", s.faultRestart)
@@ -113,45 +128,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// Close closes every WebSocket connection with 1001 (clients reconnect
+// Close closes every WebSocket connection with 1012 (clients reconnect
 // elsewhere or later), drops those that do not answer within a second, and
-// returns when every connection's goroutines have ended. New handshakes get
+// returns when every connection's handlers have ended. New handshakes get
 // 503. It does not stop an http.Server: call its Shutdown first.
 func (s *Server) Close() error {
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		s.wg.Wait()
-		return nil
-	}
 	s.closed = true
-	conns := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
 	s.mu.Unlock()
-
-	var closing sync.WaitGroup
-	for _, c := range conns {
-		closing.Add(1)
-		go func() {
-			defer closing.Done()
-			_ = c.ws.Close(websocket.StatusGoingAway, "server shutting down")
-		}()
-	}
-	done := make(chan struct{})
-	go func() { closing.Wait(); close(done) }()
-	t := time.NewTimer(closeGrace)
-	select {
-	case <-done:
-	case <-t.C:
-	}
-	t.Stop()
-	s.cancel()
-	for _, c := range conns {
-		c.drop()
-	}
-	<-done
+	ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
+	defer cancel()
+	err := s.ws.Shutdown(ctx)
 	s.wg.Wait()
-	return nil
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = nil // the stragglers were dropped
+	}
+	return err
 }

@@ -169,6 +169,13 @@ func TestMain(m *testing.M) {
 // page throws.
 func openPage(t *testing.T, url string) *driver.Page {
 	t.Helper()
+	return openPageReady(t, url, "")
+}
+
+// openPageReady is openPage for any page: ready, a JavaScript expression,
+// says when it is loaded ("" for the demo page's own test).
+func openPageReady(t *testing.T, url, ready string) *driver.Page {
+	t.Helper()
 	browserOnce.Do(func() { browser, browserErr = driver.Launch() })
 	if browserErr != nil {
 		t.Fatal(browserErr)
@@ -184,7 +191,13 @@ func openPage(t *testing.T, url string) *driver.Page {
 			mu.Unlock()
 		}
 	}
-	page, err := browser.Open(url, 1280, 800, logf)
+	var page *driver.Page
+	var err error
+	if ready == "" {
+		page, err = browser.Open(url, 1280, 800, logf)
+	} else {
+		page, err = browser.OpenAny(url, ready, logf)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

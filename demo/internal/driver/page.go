@@ -21,6 +21,16 @@ type Page struct {
 // waits until the SDK has loaded and connected. The page's console and
 // uncaught exceptions go to logf.
 func (b *Browser) Open(url string, w, h int, logf func(string, ...any)) (*Page, error) {
+	return b.open(url, w, h, logf, `document.getElementById("badge").dataset.state === "open"`, "the badge to say open")
+}
+
+// OpenAny opens url like Open but waits only until ready, a JavaScript
+// expression, is truthy: for pages other than the demo's.
+func (b *Browser) OpenAny(url string, ready string, logf func(string, ...any)) (*Page, error) {
+	return b.open(url, 1280, 800, logf, ready, ready)
+}
+
+func (b *Browser) open(url string, w, h int, logf func(string, ...any), ready, what string) (*Page, error) {
 	tab, closeTab := chromedp.NewContext(b.ctx)
 	listen(tab, logf)
 	p := &Page{tab: tab, close: closeTab}
@@ -41,7 +51,7 @@ func (b *Browser) Open(url string, w, h int, logf func(string, ...any)) (*Page, 
 		closeTab()
 		return nil, fmt.Errorf("opening %s: %w", url, err)
 	}
-	if err := p.WaitFor(`document.getElementById("badge").dataset.state === "open"`, "the badge to say open", 15*time.Second); err != nil {
+	if err := p.WaitFor(ready, what, 15*time.Second); err != nil {
 		var banner string
 		_ = p.Eval(`document.getElementById("banner").textContent`, &banner)
 		closeTab()

@@ -1,0 +1,300 @@
+//go:build !js
+
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/steadyws/steadyws/sdk"
+	"github.com/steadyws/steadyws/sdk/internal/wire"
+)
+
+// maxInbox is how many received messages may wait for a connection's
+// handlers; past it the server stops reading from that connection (TCP
+// then slows the client down) until its handlers catch up.
+const maxInbox = 128
+
+// Conn is one client connection. Its methods are safe for concurrent use.
+type Conn struct {
+	s           *Server
+	ws          *websocket.Conn
+	id          string
+	principal   string
+	remoteAddr  string
+	subprotocol string
+
+	ctx    context.Context // ends when the connection does
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the handler runner, the writer, an idle probe
+
+	lastRead atomic.Int64 // unix nanoseconds of the last message received
+	idle     *time.Timer
+
+	mu       sync.Mutex
+	closing  bool  // no more frames are queued
+	draining bool  // closeWith was called: received messages are dropped
+	closeErr error // why the server ended the connection, first reason wins
+	closed   bool  // closeErr is set (it may be nil: Conn.Close)
+
+	out      []frame // outbound queue
+	spare    []frame // the writer's previous batch, reused
+	inflight int     // frames the writer took and is writing
+	writing  bool
+
+	inbox   []inbound
+	running bool
+	room    chan struct{} // closed when the inbox has room again
+
+	nextID  int64
+	pending map[int64]chan wire.Envelope // Request calls waiting for a reply
+}
+
+type frame struct {
+	typ websocket.MessageType
+	b   []byte
+}
+
+// inbound is a message for the handlers: an envelope, or a raw frame
+// (env.Type empty).
+type inbound struct {
+	env wire.Envelope
+	typ websocket.MessageType
+	raw []byte
+}
+
+func newConn(s *Server, ws *websocket.Conn, r *http.Request, principal string) *Conn {
+	c := &Conn{
+		s:           s,
+		ws:          ws,
+		id:          newID(),
+		principal:   principal,
+		remoteAddr:  r.RemoteAddr,
+		subprotocol: ws.Subprotocol(),
+	}
+	// The handshake's values (what a middleware put in r's context) without
+	// its cancellation, ended by the connection or the server.
+	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(r.Context()))
+	stop := context.AfterFunc(s.ctx, c.cancel)
+	context.AfterFunc(c.ctx, func() { stop() })
+	ws.SetReadLimit(-1) // readMessage enforces Options.ReadLimit without closing
+	return c
+}
+
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ID is a random identifier of the connection, unique in practice across a
+// fleet; use it in logs.
+func (c *Conn) ID() string { return c.id }
+
+// Principal is what Options.Authorize returned for the handshake, or "".
+func (c *Conn) Principal() string { return c.principal }
+
+// RemoteAddr is the client's network address as the HTTP server saw it.
+func (c *Conn) RemoteAddr() string { return c.remoteAddr }
+
+// Subprotocol is the subprotocol chosen in the handshake, or "".
+func (c *Conn) Subprotocol() string { return c.subprotocol }
+
+// Context ends when the connection does. It carries the values of the
+// handshake request's context (what a middleware put there, say), and
+// handlers get it.
+func (c *Conn) Context() context.Context { return c.ctx }
+
+// Close sends a close frame with code and reason once the frames already
+// queued are written, and ends the connection when the client answers (or
+// after 5 s). code must be one a server may send: 1000-1003, 1007-1014 or
+// 3000-4999; reason at most 123 bytes. Closing a closed connection does
+// nothing.
+func (c *Conn) Close(code int, reason string) error {
+	if !validCloseCode(code) {
+		return errors.New("steadyws/server: invalid close code")
+	}
+	if len(reason) > 123 {
+		return errors.New("steadyws/server: close reason longer than 123 bytes")
+	}
+	c.closeWith(websocket.StatusCode(code), reason, nil)
+	return nil
+}
+
+func validCloseCode(code int) bool {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014, code >= 3000 && code <= 4999:
+		return true
+	}
+	return false
+}
+
+// closeWith ends the connection gracefully with code, in the background,
+// and records err as the reason OnDisconnect gets. Messages received from
+// then on are not handled; the handler running and the frames queued
+// (its reply among them) finish first, within Options.WriteTimeout. After
+// a queue overflow (ErrQueueFull) nothing waits: the client is not
+// reading, and its queue is dropped.
+func (c *Conn) closeWith(code websocket.StatusCode, reason string, err error) {
+	c.mu.Lock()
+	if c.closing || c.draining {
+		c.mu.Unlock()
+		return
+	}
+	c.closed, c.closeErr = true, err
+	c.draining = true
+	overflow := err == ErrQueueFull
+	if overflow {
+		c.closing = true
+		c.out = nil
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	go func() {
+		defer c.wg.Done()
+		if !overflow {
+			c.waitIdle()
+		}
+		c.mu.Lock()
+		c.closing = true
+		c.mu.Unlock()
+		_ = c.ws.Close(code, reason)
+	}()
+}
+
+// waitIdle waits, up to Options.WriteTimeout, until no handler runs and
+// the outbound queue is empty. It polls: it runs once per closing
+// connection, and a signal would cost every connection a channel.
+func (c *Conn) waitIdle() {
+	deadline := time.Now().Add(c.s.opts.WriteTimeout)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		idle := !c.running && !c.writing
+		c.mu.Unlock()
+		if idle || c.ctx.Err() != nil {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// CloseNow ends the connection at once, without a close frame: the client
+// sees an abnormal closure (1006), as after a network failure, and a
+// steadyws client reconnects. OnDisconnect gets a nil error.
+func (c *Conn) CloseNow() error {
+	c.drop(nil)
+	return nil
+}
+
+// drop ends the connection at once, without a close frame.
+func (c *Conn) drop(err error) {
+	c.mu.Lock()
+	c.closing = true
+	if !c.closed {
+		c.closed, c.closeErr = true, err
+	}
+	c.out = nil
+	c.mu.Unlock()
+	_ = c.ws.CloseNow()
+}
+
+func (c *Conn) touch() { c.lastRead.Store(time.Now().UnixNano()) }
+
+// serve runs the connection until it ends.
+func (c *Conn) serve() {
+	s := c.s
+	if !s.register(c) {
+		_ = c.ws.Close(websocket.StatusServiceRestart, "server restarting")
+		return
+	}
+	c.touch()
+	if d := s.opts.IdleTimeout; d > 0 {
+		c.idle = time.AfterFunc(d/2, c.idleCheck)
+	}
+	for _, fn := range s.hooks.Load().connect {
+		c.guard("connect", func() { fn(c) })
+	}
+
+	readErr := c.readLoop()
+
+	c.mu.Lock()
+	c.closing = true
+	closed, why := c.closed, c.closeErr
+	c.mu.Unlock()
+	c.cancel()
+	if c.idle != nil {
+		c.idle.Stop()
+	}
+	_ = c.ws.CloseNow()
+	c.wg.Wait()
+	s.unregister(c)
+
+	if !closed {
+		why = disconnectError(readErr)
+	}
+	for _, fn := range s.hooks.Load().disconnect {
+		c.guard("disconnect", func() { fn(c, why) })
+	}
+}
+
+// disconnectError turns the error that ended the read loop into what
+// OnDisconnect reports.
+func disconnectError(err error) error {
+	var ce websocket.CloseError
+	if errors.As(err, &ce) {
+		return &sdk.CloseError{Code: int(ce.Code), Reason: ce.Reason}
+	}
+	return err
+}
+
+// idleCheck runs when the connection may have been silent for half of
+// IdleTimeout: it waits out the rest if something arrived meanwhile, and
+// otherwise sends a WebSocket ping, which every client answers.
+func (c *Conn) idleCheck() {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	defer c.wg.Done()
+
+	half := c.s.opts.IdleTimeout / 2
+	if since := time.Since(time.Unix(0, c.lastRead.Load())); since < half {
+		c.idle.Reset(half - since)
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, half)
+	err := c.ws.Ping(ctx)
+	cancel()
+	if err == nil {
+		c.touch()
+		c.idle.Reset(half)
+		return
+	}
+	if c.ctx.Err() == nil {
+		c.drop(ErrIdleTimeout)
+	}
+}
+
+// guard runs fn, turning a panic into a *sdk.HandlerError for OnError.
+func (c *Conn) guard(what string, fn func()) (panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			panicked = true
+			c.report(&sdk.HandlerError{Type: what, Err: panicError(v)})
+		}
+	}()
+	fn()
+	return false
+}
+
+func (c *Conn) report(err error) { c.s.report(&ConnError{Conn: c, Err: err}) }
