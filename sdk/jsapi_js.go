@@ -390,7 +390,8 @@ func sendResult(l *link, err error) int32 {
 // to plan a confirmation ping, the result asks JavaScript to let Go run.
 //
 //go:wasmexport steadyws_send
-func steadywsSend(cid, ref, size, tid int32) int32 {
+func steadywsSend(cid, ref, size, tid int32) (out int32) {
+	defer survive("steadyws_send", &out, sendClosed)
 	jc := jsLookup(cid)
 	if jc == nil {
 		return sendNoClient
@@ -414,7 +415,8 @@ func steadywsSend(cid, ref, size, tid int32) int32 {
 // made inside an export would not fire until something else woke Go.
 //
 //go:wasmexport steadyws_request
-func steadywsRequest(cid, ref, size int32, id float64) int32 {
+func steadywsRequest(cid, ref, size int32, id float64) (out int32) {
+	defer survive("steadyws_request", &out, sendClosed)
 	jc := jsLookup(cid)
 	if jc == nil {
 		return sendNoClient
@@ -442,7 +444,8 @@ func steadywsRequest(cid, ref, size int32, id float64) int32 {
 // if the request was still pending.
 //
 //go:wasmexport steadyws_cancel
-func steadywsCancel(cid int32, id float64) int32 {
+func steadywsCancel(cid int32, id float64) (out int32) {
+	defer survive("steadyws_cancel", &out, 0)
 	jc := jsLookup(cid)
 	if jc == nil {
 		return 0
@@ -455,6 +458,17 @@ func steadywsCancel(cid int32, id float64) int32 {
 	}
 	jc.c.forget(p)
 	return 1
+}
+
+// survive ends an export that panicked with fail as its result: the Go
+// program serves every client of the page, so a bug one call runs into
+// must not stop it (as a panic in an export would). The panic goes to the
+// console.
+func survive(name string, out *int32, fail int32) {
+	if v := recover(); v != nil {
+		println("steadyws:", name, "recovered from a panic:", panicError(v).Error())
+		*out = fail
+	}
 }
 
 func failCode(err error) string {

@@ -231,7 +231,8 @@ func (bc *browserConn) abort() {
 // its address in wasm memory.
 //
 //go:wasmexport steadyws_buf
-func steadywsBuf(n int32) int32 {
+func steadywsBuf(n int32) (out int32) {
+	defer survive("steadyws_buf", &out, 0)
 	if int(n) > len(browser.buf) {
 		browser.buf = make([]byte, int(n)+int(n)/2)
 	}
@@ -242,7 +243,8 @@ func steadywsBuf(n int32) int32 {
 // a client with Go handlers.
 //
 //go:wasmexport steadyws_frame
-func steadywsFrame(sock, typ, n int32) int32 {
+func steadywsFrame(sock, typ, n int32) (out int32) {
+	defer survive("steadyws_frame", &out, actNone)
 	bc := lookup(sock)
 	if bc == nil || n < 0 || int(n) > len(browser.buf) {
 		return 0
@@ -259,7 +261,8 @@ func steadywsFrame(sock, typ, n int32) int32 {
 // the buffer.
 //
 //go:wasmexport steadyws_route
-func steadywsRoute(sock, typ, n, size, how int32) int32 {
+func steadywsRoute(sock, typ, n, size, how int32) (out int32) {
+	defer survive("steadyws_route", &out, actNone)
 	bc := lookup(sock)
 	if bc == nil || n < 0 || int(n) > len(browser.buf) {
 		return actNone
@@ -273,6 +276,8 @@ func steadywsRoute(sock, typ, n, size, how int32) int32 {
 //
 //go:wasmexport steadyws_congested
 func steadywsCongested(sock int32) {
+	var out int32
+	defer survive("steadyws_congested", &out, 0)
 	if bc := lookup(sock); bc != nil {
 		bc.l.setCongested(true)
 	}
