@@ -286,8 +286,8 @@ func (e *UnreachableError) Error() string {
 		"or the server refuses this page's origin (check the server's log and the browser's network panel)"
 }
 
-// TooLargeError is a message larger than Queue.Bytes. It could never be
-// kept while disconnected, so it is refused at the call, connected or not.
+// TooLargeError is a message larger than Queue.Bytes sent while it would
+// have to be queued: it could never fit, however empty the queue.
 // errors.Is(err, ErrQueueFull) holds.
 type TooLargeError struct {
 	Size, Limit int

@@ -153,7 +153,7 @@ func Example() {
 		if err != nil {
 			return err
 		}
-		fmt.Println(sum.Sum)
+		fmt.Println("1 + 2 =", sum.Sum)
 		return nil
 	}
 	_ = run

@@ -82,6 +82,8 @@ func (c *Client) enqueueLocked(it queued) error {
 	switch {
 	case q.Limit < 0:
 		return ErrNotConnected
+	case q.Bytes >= 0 && it.size > q.Bytes:
+		return &TooLargeError{Size: it.size, Limit: q.Bytes} // not "full": it could never fit
 	case c.queue.len() >= q.Limit, q.Bytes >= 0 && c.queue.bytes+it.size > q.Bytes:
 		return ErrQueueFull
 	}

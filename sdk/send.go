@@ -72,10 +72,6 @@ func (c *Client) admit(f frame, t string, p *pending, opener *link) (*link, erro
 		c.mu.Unlock()
 		return nil, err
 	}
-	if q := c.opts.Queue; q.Limit >= 0 && q.Bytes >= 0 && f.size > q.Bytes {
-		c.mu.Unlock()
-		return nil, &TooLargeError{Size: f.size, Limit: q.Bytes}
-	}
 	l := c.link
 	if l == nil || c.flushing && opener != l {
 		err := c.enqueueLocked(queued{frame: f, t: t, p: p, at: c.now()})

@@ -20,7 +20,8 @@
 //
 // Events from a client:
 //
-//	chat {"text":"hi","cid":"c1"}      broadcast as chat {"nick","text","ts","cid"} to everyone joined
+//	chat {"text":"hi","cid":"c1"}      broadcast as chat {"nick","text","ts","cid"} to everyone connected;
+//	                                   a client that has not joined speaks as "guest-XXXX"
 //	ping                               answered with pong
 //
 // Events from the server: chat, presence {"users":[...],"joined":"ada"} or

@@ -74,11 +74,14 @@ func (s *Server) chat(ctx context.Context, sc *server.Conn, m chatIn) {
 		m.CID = ""
 	}
 	nick := s.nickOf(c)
+	if nick == "" {
+		// Not joined: a client that only wants to say something (the
+		// README's examples) speaks as a guest, as the seed page does.
+		nick = "guest-" + sc.ID()[:4]
+	}
 	text := strings.TrimSpace(m.Text)
 	var code, msg string
 	switch n := utf8.RuneCountInString(text); {
-	case nick == "":
-		code, msg = "not_joined", "join the room before chatting"
 	case n == 0:
 		code, msg = "empty", "empty message"
 	case n > MaxText:

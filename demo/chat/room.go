@@ -110,14 +110,17 @@ func (s *Server) broadcast(b []byte) {
 	}
 }
 
-// say sends a chat line to the room: an event to every member, a line of
-// text to every plain client.
+// say sends a chat line to everyone connected, joined or not (a guest
+// hears the room too): an event to every steadyws client, a line of text
+// to every plain client.
 func (s *Server) say(m chatOut) {
-	s.broadcast(event("chat", m))
+	ev := event("chat", m)
 	line := m.Nick + ": " + m.Text
 	for _, c := range s.allConns() {
 		if c.plain {
 			_ = c.sc.SendText(context.Background(), line)
+		} else {
+			c.send(ev)
 		}
 	}
 }

@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 	session := newSession()
 	fatal := make(chan error, 1)
 	// Join on every open: the OnOpen ctx sends the join ahead of whatever
-	// was typed during an outage, so it is never refused as not_joined.
+	// was typed during an outage, so it is never said as a guest.
 	c.OnOpen(func(ctx context.Context) {
 		j, err := sdk.Request[joined](ctx, c, "join", join{Nick: *nick, Session: session})
 		var re *sdk.RemoteError
