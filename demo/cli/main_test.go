@@ -34,6 +34,18 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// startChat starts a demo chat server until the test ends; url is its
+// WebSocket endpoint.
+func startChat(t *testing.T) (ts *httptest.Server, url string) {
+	cs := chat.New(&chat.Options{Logger: slog.New(slog.DiscardHandler)})
+	ts = httptest.NewServer(cs)
+	t.Cleanup(func() {
+		cs.Close()
+		ts.Close()
+	})
+	return ts, "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
+}
+
 func waitFor(t *testing.T, out *syncBuffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -48,11 +60,7 @@ func waitFor(t *testing.T, out *syncBuffer, want string) {
 // The terminal client joins, chats both ways with another client, shows a
 // reconnect, and leaves at end of input.
 func TestTerminalChats(t *testing.T) {
-	cs := chat.New(&chat.Options{Logger: slog.New(slog.DiscardHandler)})
-	ts := httptest.NewServer(cs)
-	defer cs.Close()
-	defer ts.Close()
-	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
+	ts, url := startChat(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
@@ -138,11 +146,7 @@ func TestTerminalChats(t *testing.T) {
 }
 
 func TestTakenNickIsFatal(t *testing.T) {
-	cs := chat.New(&chat.Options{Logger: slog.New(slog.DiscardHandler)})
-	ts := httptest.NewServer(cs)
-	defer cs.Close()
-	defer ts.Close()
-	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
+	_, url := startChat(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ada, err := sdk.Dial(ctx, url, nil)
@@ -165,11 +169,7 @@ func TestTakenNickIsFatal(t *testing.T) {
 // the SDK could confirm it with a ping) must not make the terminal call it
 // lost, as the SDK's own UnconfirmedError would.
 func TestEchoedLineIsNotCalledLost(t *testing.T) {
-	cs := chat.New(&chat.Options{Logger: slog.New(slog.DiscardHandler)})
-	ts := httptest.NewServer(cs)
-	defer cs.Close()
-	defer ts.Close()
-	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
+	ts, url := startChat(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	stdin, typing := io.Pipe()
