@@ -46,9 +46,12 @@ test-js: chromium wasm
 	cd js && $(GO) test -count=1 ./...
 
 ## wasm: build dist/ — steadyws.wasm, the matching wasm_exec.js, the loader and its types.
+## After linking, wasmjoin merges the ~50,000 tiny data segments Go writes
+## (memory after instantiation is unchanged): 10% smaller compressed.
 wasm:
 	mkdir -p dist
 	GOOS=js GOARCH=wasm $(GO) build -tags $(WASM_TAGS) -gcflags=all=-l -trimpath -ldflags="-s -w" -o dist/steadyws.wasm ./wasm
+	$(GO) -C js run ./internal/cmd/wasmjoin ../dist/steadyws.wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" dist/wasm_exec.js
 	cp js/steadyws.mjs js/steadyws.d.ts dist/
 	cp js/steadyws.d.ts dist/steadyws.d.mts  # what TypeScript looks for next to a .mjs
