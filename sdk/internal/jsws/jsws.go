@@ -6,15 +6,11 @@
 package jsws
 
 import (
-	_ "embed"
 	"errors"
 	"sync"
 	"sync/atomic"
 	"syscall/js"
 )
-
-//go:embed shim.js
-var shimSource string
 
 var (
 	once sync.Once
