@@ -35,7 +35,7 @@ export function load(options = {}) {
 }
 
 async function start(options) {
-  // The literal new URL("./…", import.meta.url) forms are what Vite and
+  // The literal new URL(relative path, import.meta.url) forms are what Vite and
   // webpack recognise: they copy the files into a build and rewrite these.
   const base = globalThis.document?.baseURI ?? globalThis.location?.href ?? import.meta.url;
   const execURL = options.wasmExecURL !== undefined ? new URL(options.wasmExecURL, base) : new URL("./wasm_exec.js", import.meta.url);
@@ -64,6 +64,9 @@ async function start(options) {
 
 let goClass = null;
 
+const HINT = " The dev servers of Vite 7 and older need optimizeDeps: { exclude: [\"steadyws\"] } in vite.config;" +
+  " elsewhere, serve steadyws.wasm and wasm_exec.js where they are, or pass load({ wasmURL, wasmExecURL }).";
+
 // goRuntime evaluates Go's wasm_exec.js and returns its Go class without
 // leaving it on the page: while the glue runs, globalThis.Go reads as it
 // did before, and the class the glue assigns to it is caught here. The glue
@@ -85,6 +88,8 @@ async function goRuntime(url) {
   }
   try {
     await import(/* webpackIgnore: true */ /* @vite-ignore */ url.href);
+  } catch (err) {
+    throw new Error("steadyws: could not import Go's runtime glue from " + url.href + " (" + message(err) + ")." + HINT);
   } finally {
     if (caught) {
       if (before === undefined) delete globalThis.Go;
@@ -110,8 +115,7 @@ async function instantiateURL(url, imports) {
   const bytes = await response.arrayBuffer();
   const head = new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength));
   if (String.fromCharCode(...head) !== "\0asm") {
-    throw new Error("steadyws: " + url.href + " is not a WebAssembly module (served as " + (type || "no Content-Type") +
-      "). Vite's dev server needs optimizeDeps: { exclude: [\"steadyws\"] }; elsewhere pass load({ wasmURL }).");
+    throw new Error("steadyws: " + url.href + " is not a WebAssembly module (served as " + (type || "no Content-Type") + ")." + HINT);
   }
   console.warn("steadyws: " + url.href + " was served as " + (type || "no Content-Type") +
     ", not application/wasm, so it cannot be compiled while it downloads; loading it whole instead (slower start). Serve .wasm files as application/wasm.");
