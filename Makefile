@@ -66,6 +66,7 @@ wasm:
 	$(GO) -C js run ./internal/cmd/wasmjoin ../dist/steadyws.wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" dist/wasm_exec.js
 	cp js/steadyws.mjs js/steadyws.d.ts dist/
+	js/shim-module.sh sdk/internal/jsws/shim.js >dist/shim.mjs
 	cp js/steadyws.d.ts dist/steadyws.d.mts  # what TypeScript looks for next to a .mjs
 	@js/sizes.sh dist/steadyws.wasm
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,23 +13,26 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+var loaderPages int
+
 // loaderPage opens a page of its own (load() runs once per page) whose
 // module script is body, with the dist/ loader imported as load and a
-// fresh test server's ws URL as WS; files are served next to the page.
-// It returns what body's async function returned, decoded into out.
-func loaderPage(t *testing.T, files map[string][]byte, body string, out any) {
+// fresh test server's ws URL as WS; files are served next to the page, and
+// head goes into its <head>. It returns what body's async function
+// returned, decoded into out.
+func loaderPage(t *testing.T, head string, files map[string][]byte, body string, out any) {
 	t.Helper()
 	setup(t)
 	s := newServer(t)
 	wsJSON, _ := json.Marshal(s.WS)
 	dir := t.TempDir()
-	prefix := "/" + strings.ReplaceAll(t.Name(), "/", "_") + "/"
-	page := `<!doctype html><meta charset="utf-8"><script type="module">
-import { load } from "/dist/steadyws.mjs";
+	loaderPages++ // a path of its own for each page: no cached main.js
+	prefix := "/" + strings.ReplaceAll(t.Name(), "/", "_") + "-" + strconv.Itoa(loaderPages) + "/"
+	files["page.html"] = []byte(`<!doctype html><meta charset="utf-8">` + head + `<script type="module" src="main.js"></script>`)
+	files["main.js"] = []byte(`import { load } from "/dist/steadyws.mjs";
 const WS = ` + string(wsJSON) + `;
 window.result = (async () => {` + body + `})().then((v) => JSON.stringify(v), (e) => JSON.stringify({ thrown: String(e && e.message || e) }));
-</script>`
-	files["page.html"] = []byte(page)
+`)
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
@@ -65,7 +69,7 @@ func TestLoadLeavesPageGlobals(t *testing.T) {
 		Sum                           int
 		SameProcess, SameGo, FS, Path bool
 	}
-	loaderPage(t, map[string][]byte{}, `
+	loaderPage(t, "", map[string][]byte{}, `
 		const mine = { env: {} }, MyGo = class {};
 		globalThis.process = mine;
 		globalThis.Go = MyGo;
@@ -80,7 +84,7 @@ func TestLoadLeavesPageGlobals(t *testing.T) {
 		Sum   int
 		Added []string
 	}
-	loaderPage(t, map[string][]byte{}, `
+	loaderPage(t, "", map[string][]byte{}, `
 		const before = new Set(Object.getOwnPropertyNames(globalThis));
 		const steadyws = await load();`+roundTrip+`
 		return { Sum: r.sum, Added: Object.getOwnPropertyNames(globalThis).filter((k) => !before.has(k) && k !== "result").sort() };`, &bare)
@@ -101,7 +105,7 @@ func TestLoadWrongMIMEFallsBack(t *testing.T) {
 	}
 	// .bin is served as application/octet-stream, which browsers refuse to
 	// compile while streaming.
-	loaderPage(t, map[string][]byte{"steadyws.bin": wasm}, `
+	loaderPage(t, "", map[string][]byte{"steadyws.bin": wasm}, `
 		const warnings = [];
 		const warn = console.warn;
 		console.warn = (...a) => { warnings.push(a.join(" ")); warn(...a); };
@@ -126,7 +130,7 @@ func TestLoadWasmModule(t *testing.T) {
 		Sum     int
 		Fetches int
 	}
-	loaderPage(t, map[string][]byte{}, `
+	loaderPage(t, "", map[string][]byte{}, `
 		const module = await WebAssembly.compileStreaming(fetch("/dist/steadyws.wasm"));
 		const steadyws = await load({ wasmModule: module, wasmURL: "/nothing-here.wasm" });`+roundTrip+`
 		const fetches = performance.getEntriesByType("resource").filter((e) => e.name.endsWith(".wasm")).length;
@@ -135,7 +139,7 @@ func TestLoadWasmModule(t *testing.T) {
 		t.Errorf("load({ wasmModule }): sum %d, %d wasm fetches; want 5 and only the page's own fetch", got.Sum, got.Fetches)
 	}
 	var bad struct{ Thrown string }
-	loaderPage(t, map[string][]byte{}, `await load({ wasmModule: new ArrayBuffer(8) });`, &bad)
+	loaderPage(t, "", map[string][]byte{}, `await load({ wasmModule: new ArrayBuffer(8) });`, &bad)
 	if !strings.Contains(bad.Thrown, "wasmModule must be a WebAssembly.Module") {
 		t.Errorf("load({ wasmModule: ArrayBuffer }) threw %q", bad.Thrown)
 	}
@@ -144,9 +148,29 @@ func TestLoadWasmModule(t *testing.T) {
 func TestLoadNotWasmSaysWhy(t *testing.T) {
 	// What a dev server's fallback page looks like where the wasm should be.
 	var got struct{ Thrown string }
-	loaderPage(t, map[string][]byte{"index.html": []byte("<!doctype html><p>app")}, `
+	loaderPage(t, "", map[string][]byte{"index.html": []byte("<!doctype html><p>app")}, `
 		await load({ wasmURL: new URL("index.html", location.href) });`, &got)
 	if !strings.Contains(got.Thrown, "is not a WebAssembly module") || !strings.Contains(got.Thrown, "optimizeDeps") {
 		t.Errorf("load() of an HTML page threw %q; want it to say it is not wasm and name Vite's optimizeDeps", got.Thrown)
+	}
+}
+
+func TestLoadUnderStrictCSP(t *testing.T) {
+	// The README's policy: scripts from the page's origin, wasm compiled,
+	// nothing evaluated from strings.
+	const csp = `<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ws://127.0.0.1:*">`
+	var got struct {
+		Sum        int
+		Violations []string
+		Thrown     string
+	}
+	loaderPage(t, csp, map[string][]byte{}, `
+		const violations = [];
+		document.addEventListener("securitypolicyviolation", (e) => violations.push(e.violatedDirective + " " + e.blockedURI));
+		const wasmModule = await WebAssembly.compileStreaming(fetch("/dist/steadyws.wasm"));
+		const steadyws = await load({ wasmModule });`+roundTrip+`
+		return { Sum: r.sum, Violations: violations };`, &got)
+	if got.Sum != 5 || len(got.Violations) > 0 || got.Thrown != "" {
+		t.Errorf("under script-src 'self' 'wasm-unsafe-eval': sum %d, violations %q, thrown %q; want 5 and none", got.Sum, got.Violations, got.Thrown)
 	}
 }

@@ -16,6 +16,8 @@ export const DEFAULTS = Object.freeze({
   raw: false,
 });
 
+import makeShim from "./shim.mjs";   // sdk/internal/jsws/shim.js as a module, made by make wasm
+
 const EXPORTS = Symbol.for("steadyws.exports");
 const YIELD = 1 << 30;         // bit of steadyws_send's result; see sdk/jsapi_js.go
 const SOCKET = YIELD - 1;
@@ -54,8 +56,10 @@ async function start(options) {
   }
   const exports = instance.exports;
   globalThis[EXPORTS] = exports;   // the Go side's socket shim picks them up at start
+  globalThis.__steadywsShim = makeShim;   // and Go makes the shim with this, without eval
   go.run(instance);                // main runs synchronously until it waits
   delete globalThis[EXPORTS];
+  delete globalThis.__steadywsShim;
   const core = globalThis.__steadyws;
   delete globalThis.__steadyws;
   if (!core) throw new Error("steadyws: " + source + " did not start");
