@@ -1,7 +1,7 @@
 # steadyws — see README.md. Targets stay thin; logic lives in scripts.
 GO ?= go
 
-.PHONY: bench-server test test-race test-browser test-js test-types test-demo test-fuzz chromium vet demo wasm bench chaos soak manyclients
+.PHONY: bench-server test test-race test-browser test-js test-types test-npm test-demo test-fuzz chromium vet demo wasm npm bench chaos soak manyclients
 
 # The JS-facing wasm leaves out the typed Go JSON API (sdk.Send, Request, ...),
 # which page scripts never call, so that encoding/json stays out of it, and is
@@ -10,8 +10,9 @@ GO ?= go
 WASM_TAGS := steadyws_nojson
 
 ## test: every test — vet for both builds, native with the race detector, the
-## sdk suite and the JavaScript API in headless Chromium.
-test: vet test-race test-fuzz test-browser test-js test-types test-demo
+## sdk suite and the JavaScript API in headless Chromium, the npm package in
+## real bundlers.
+test: vet test-race test-fuzz test-browser test-js test-types test-npm test-demo
 
 ## demo: build dist/ and start the demo chat on http://127.0.0.1:8001 (STEADYWS_DEMO_ADDR or -addr to move it).
 demo: wasm
@@ -20,7 +21,7 @@ demo: wasm
 vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./sdk/... ./wasm/...
-	cd js && $(GO) vet ./...
+	cd js && $(GO) vet ./... && $(GO) vet -tags npmfixtures .
 	$(GO) -C demo vet ./...
 
 test-race:
@@ -45,12 +46,27 @@ test-browser: chromium
 test-js: chromium wasm
 	cd js && $(GO) test -count=1 ./...
 
+## test-npm: the packed npm package installed into fixture apps (Vite build
+## and dev servers, webpack 5, a plain page with an import map), each loaded
+## in Chromium against the test server; its types through TypeScript.
+test-npm: chromium npm
+	js/npm/fixtures/install.sh
+	cd js && $(GO) test -tags npmfixtures -count=1 -timeout 8m -run '^TestNPM' .
+
+## npm: build dist/npm/ (the package, version from VERSION) and pack dist/npm/steadyws-<version>.tgz.
+npm: wasm
+	js/npm/build.sh
+
 ## wasm: build dist/ — steadyws.wasm, the matching wasm_exec.js, the loader and its types.
+## After linking, wasmjoin merges the ~50,000 tiny data segments Go writes
+## (memory after instantiation is unchanged): 10% smaller compressed.
 wasm:
 	mkdir -p dist
 	GOOS=js GOARCH=wasm $(GO) build -tags $(WASM_TAGS) -gcflags=all=-l -trimpath -ldflags="-s -w" -o dist/steadyws.wasm ./wasm
+	$(GO) -C js run ./internal/cmd/wasmjoin ../dist/steadyws.wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" dist/wasm_exec.js
 	cp js/steadyws.mjs js/constants.mjs js/steadyws.d.ts dist/
+	js/shim-module.sh sdk/internal/jsws/constants.js sdk/internal/jsws/shim.js >dist/shim.mjs
 	cp js/steadyws.d.ts dist/steadyws.d.mts  # what TypeScript looks for next to a .mjs
 	@js/sizes.sh dist/steadyws.wasm
 

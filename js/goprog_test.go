@@ -28,7 +28,10 @@ func TestGoProgramInPage(t *testing.T) {
 		Binary, Events, Replies, Marks int
 		Err                            string
 	}
+	// The page loads Go's wasm_exec.js itself, as such pages do (steadyws.mjs
+	// does not leave its Go class on the page).
 	run(t, ctx, s, `
+await import("/dist/wasm_exec.js?goprog");   // a URL of its own: the loader imported the plain one
 const go = new Go();
 const { instance } = await WebAssembly.instantiateStreaming(fetch("/goprog/goprog.wasm"), go.importObject);
 globalThis[Symbol.for("steadyws.exports")] = instance.exports;

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -220,7 +221,8 @@ func post(t *testing.T, u string, out any) {
 
 var served struct {
 	sync.Mutex
-	dirs map[string]string // URL prefix -> directory
+	dirs  map[string]string // URL prefix -> directory
+	trees map[string]string // URL prefix -> directory, subdirectories included
 }
 
 // serveDir serves dir's files under prefix (like "/x/") on the page's
@@ -239,12 +241,37 @@ func serveDir(t *testing.T, prefix, dir string) {
 	})
 }
 
+// serveTree serves dir and its subdirectories under prefix (like "/x/")
+// on the page's origin until the test ends; a path ending in / serves its
+// index.html.
+func serveTree(t *testing.T, prefix, dir string) {
+	served.Lock()
+	defer served.Unlock()
+	if served.trees == nil {
+		served.trees = map[string]string{}
+	}
+	served.trees[prefix] = dir
+	t.Cleanup(func() {
+		served.Lock()
+		delete(served.trees, prefix)
+		served.Unlock()
+	})
+}
+
 func servedFile(path string) (dir, name string, ok bool) {
 	served.Lock()
 	defer served.Unlock()
 	for prefix, dir := range served.dirs {
 		if name, ok := strings.CutPrefix(path, prefix); ok && name != "" && !strings.Contains(name, "/") {
 			return dir, name, true
+		}
+	}
+	for prefix, dir := range served.trees {
+		if name, ok := strings.CutPrefix(path, prefix); ok && !slices.Contains(strings.Split(name, "/"), "..") {
+			if name == "" || strings.HasSuffix(name, "/") {
+				name += "index.html"
+			}
+			return dir, filepath.FromSlash(name), true
 		}
 	}
 	return "", "", false

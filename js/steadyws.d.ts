@@ -194,9 +194,15 @@ export interface Steadyws {
 }
 
 export interface LoadOptions {
-  /** Defaults to steadyws.wasm next to this module. */
+  /** Where to fetch the wasm from (relative to the page). Defaults to steadyws.wasm next to this module. */
   wasmURL?: string | URL;
-  /** Defaults to wasm_exec.js next to the wasm. */
+  /**
+   * steadyws.wasm already compiled, for example with
+   * `WebAssembly.compileStreaming(fetch(url))`; nothing is fetched then.
+   * Takes precedence over wasmURL.
+   */
+  wasmModule?: WebAssembly.Module;
+  /** Where to import Go's runtime glue from. Defaults to wasm_exec.js next to this module. */
   wasmExecURL?: string | URL;
 }
 

@@ -24,12 +24,15 @@ export const DEFAULTS = Object.freeze({
   raw: false,
 });
 
+import makeShim from "./shim.mjs";   // sdk/internal/jsws/shim.js as a module, made by make wasm
+
 const EXPORTS = Symbol.for("steadyws.exports");
 let loading = null;
 
 /**
- * Loads steadyws.wasm (and the wasm_exec.js next to it) once; later calls
- * return the same instance.
+ * Loads steadyws.wasm and the Go runtime glue (wasm_exec.js) next to this
+ * module once; later calls return the same instance. options.wasmURL or a
+ * compiled options.wasmModule replaces the wasm, options.wasmExecURL the glue.
  */
 export function load(options = {}) {
   if (loading === null) {
@@ -40,27 +43,32 @@ export function load(options = {}) {
 }
 
 async function start(options) {
-  const base = globalThis.document ? document.baseURI : import.meta.url;
-  const wasmURL = new URL(options.wasmURL ?? new URL("steadyws.wasm", import.meta.url), base);
-  const execURL = new URL(options.wasmExecURL ?? new URL("wasm_exec.js", wasmURL), base);
-  if (typeof globalThis.Go !== "function") await import(execURL.href);
-  const go = new globalThis.Go();
-  let result;
-  const response = fetch(wasmURL);
-  try {
-    result = await WebAssembly.instantiateStreaming(response, go.importObject);
-  } catch (err) {
-    // Servers that do not send application/wasm defeat streaming.
-    const bytes = await (await response).arrayBuffer();
-    result = await WebAssembly.instantiate(bytes, go.importObject);
+  // The literal new URL(relative path, import.meta.url) forms are what Vite and
+  // webpack recognise: they copy the files into a build and rewrite these.
+  const base = globalThis.document?.baseURI ?? globalThis.location?.href ?? import.meta.url;
+  const execURL = options.wasmExecURL !== undefined ? new URL(options.wasmExecURL, base) : new URL("./wasm_exec.js", import.meta.url);
+  const Go = await goRuntime(execURL);
+  const go = new Go();
+  let instance;
+  let source;
+  if (options.wasmModule !== undefined) {
+    if (!(options.wasmModule instanceof WebAssembly.Module)) throw new TypeError("steadyws: load({ wasmModule }): wasmModule must be a WebAssembly.Module");
+    source = "the wasmModule passed to load()";
+    instance = await WebAssembly.instantiate(options.wasmModule, go.importObject);
+  } else {
+    const wasmURL = options.wasmURL !== undefined ? new URL(options.wasmURL, base) : new URL("./steadyws.wasm", import.meta.url);
+    source = wasmURL.href;
+    instance = await instantiateURL(wasmURL, go.importObject);
   }
-  const exports = result.instance.exports;
+  const exports = instance.exports;
   globalThis[EXPORTS] = exports;   // the Go side's socket shim picks them up at start
-  go.run(result.instance);         // main runs synchronously until it waits
+  globalThis.__steadywsShim = makeShim;   // and Go makes the shim with this, without eval
+  go.run(instance);                // main runs synchronously until it waits
   delete globalThis[EXPORTS];
+  delete globalThis.__steadywsShim;
   const core = globalThis.__steadyws;
   delete globalThis.__steadyws;
-  if (!core) throw new Error("steadyws: " + wasmURL + " did not start");
+  if (!core) throw new Error("steadyws: " + source + " did not start");
   return makeAPI(guard(core), exports, go);
 }
 
@@ -77,6 +85,66 @@ function guard(core) {
     };
   }
   return out;
+}
+
+let goClass = null;
+
+const HINT = " The dev servers of Vite 7 and older need optimizeDeps: { exclude: [\"steadyws\"] } in vite.config;" +
+  " elsewhere, serve steadyws.wasm and wasm_exec.js where they are, or pass load({ wasmURL, wasmExecURL }).";
+
+// goRuntime evaluates Go's wasm_exec.js and returns its Go class without
+// leaving it on the page: while the glue runs, globalThis.Go reads as it
+// did before, and the class the glue assigns to it is caught here. The glue
+// itself defines fs, process and path, which the Go runtime reads while it
+// runs, only where the page has none.
+async function goRuntime(url) {
+  if (goClass !== null) return goClass;   // an import runs a module once
+  const before = Object.getOwnPropertyDescriptor(globalThis, "Go");
+  let made;
+  let caught = true;
+  try {
+    Object.defineProperty(globalThis, "Go", {
+      configurable: true,
+      get: () => before === undefined ? undefined : before.get ? before.get.call(globalThis) : before.value,
+      set: (v) => { made = v; },
+    });
+  } catch {
+    caught = false;   // a page's non-configurable Go: the glue replaces it, as a script tag would
+  }
+  try {
+    await import(/* webpackIgnore: true */ /* @vite-ignore */ url.href);
+  } catch (err) {
+    throw new Error("steadyws: could not import Go's runtime glue from " + url.href + " (" + message(err) + ")." + HINT);
+  } finally {
+    if (caught) {
+      if (before === undefined) delete globalThis.Go;
+      else Object.defineProperty(globalThis, "Go", before);
+    }
+  }
+  if (!caught) made = globalThis.Go;
+  if (typeof made !== "function") throw new Error("steadyws: " + url.href + " did not define Go's runtime: is it the wasm_exec.js of the Go that built steadyws.wasm?");
+  goClass = made;
+  return made;
+}
+
+// instantiateURL compiles the wasm as it downloads when the server sends
+// it as application/wasm, and otherwise (which browsers refuse to stream)
+// from the whole body, with a warning.
+async function instantiateURL(url, imports) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error("steadyws: fetching " + url.href + ": HTTP " + response.status);
+  const type = response.headers.get("Content-Type") ?? "";
+  if (type.split(";")[0].trim().toLowerCase() === "application/wasm" && WebAssembly.instantiateStreaming) {
+    return (await WebAssembly.instantiateStreaming(response, imports)).instance;
+  }
+  const bytes = await response.arrayBuffer();
+  const head = new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength));
+  if (String.fromCharCode(...head) !== "\0asm") {
+    throw new Error("steadyws: " + url.href + " is not a WebAssembly module (served as " + (type || "no Content-Type") + ")." + HINT);
+  }
+  console.warn("steadyws: " + url.href + " was served as " + (type || "no Content-Type") +
+    ", not application/wasm, so it cannot be compiled while it downloads; loading it whole instead (slower start). Serve .wasm files as application/wasm.");
+  return (await WebAssembly.instantiate(bytes, imports)).instance;
 }
 
 function makeAPI(core, X, go) {

@@ -6,31 +6,29 @@
 package jsws
 
 import (
-	_ "embed"
 	"errors"
 	"sync"
 	"sync/atomic"
 	"syscall/js"
 )
 
-//go:embed shim.js
-var shimSource string
-
-// constantsSource holds the numbers the shim shares with Go, generated from
-// sdk/jsabi.go; it opens the shim's function body.
-//
-//go:embed constants.js
-var constantsSource string
-
 var (
 	once sync.Once
 	shim js.Value
 )
 
-// Shim returns the socket shim, installing it on first use.
+// Shim returns the socket shim, installing it on first use. A loader that
+// ships shim.js as a module (steadyws.mjs imports dist/shim.mjs) leaves its
+// factory in globalThis.__steadywsShim before go.run, so that pages whose
+// Content-Security-Policy forbids eval work; otherwise shimSource is
+// evaluated with new Function.
 func Shim() js.Value {
 	once.Do(func() {
-		shim = js.Global().Get("Function").New(constantsSource + shimSource).Invoke()
+		if f := js.Global().Get("__steadywsShim"); f.Type() == js.TypeFunction {
+			shim = f.Invoke()
+			return
+		}
+		shim = js.Global().Get("Function").New(shimSource).Invoke()
 	})
 	return shim
 }
