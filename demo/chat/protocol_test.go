@@ -184,7 +184,12 @@ func TestChatValidation(t *testing.T) {
 // stays up; the server keeps serving everyone.
 func TestBadFramesDoNotHurt(t *testing.T) {
 	base := start(t)
-	m := joined(t, base, "ada")
+	// The client refuses at the call a message larger than Queue.Bytes
+	// (sdk.TooLargeError); this one may send the 2 MiB frame below.
+	o := fastOptions()
+	o.Queue.Bytes = 4 << 20
+	m := newMember(t, base, "ada", "session-ada", o)
+	m.waitJoin(t)
 	ctx := ctxFor(t, 10*time.Second)
 
 	for frame, code := range map[string]string{

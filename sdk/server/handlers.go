@@ -131,6 +131,9 @@ func (c *Conn) handle(in inbound) {
 	e := in.env
 	tb := c.s.handlers.Load()
 	if e.Kind() == wire.KindRequest {
+		if h := c.s.internal.Request; h != nil && h(c, e.Type, e.ID, e.Data) {
+			return
+		}
 		c.answer(tb, e)
 		return
 	}

@@ -35,6 +35,9 @@ func (c *Conn) readLoop() error {
 			}
 			continue
 		}
+		if h := c.s.internal.Read; h != nil {
+			h(c, typ, b)
+		}
 		c.receive(typ, b)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/steadyws/steadyws/sdk"
+	"github.com/steadyws/steadyws/sdk/internal/serverhook"
 )
 
 var sdkErrRequestTimeout = sdk.ErrRequestTimeout
@@ -38,6 +39,8 @@ type Server struct {
 
 	unsubscribe func()
 	subErr      error
+
+	internal serverhook.Hooks // set before serving, by the test server only
 }
 
 type hooks struct {

@@ -1,8 +1,9 @@
+//go:build !js
+
 package testserver
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,26 +12,51 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/steadyws/steadyws/sdk"
+	"github.com/steadyws/steadyws/sdk/internal/serverhook"
+	"github.com/steadyws/steadyws/sdk/internal/wire"
+	"github.com/steadyws/steadyws/sdk/server"
 )
 
 // conn is one accepted WebSocket connection.
 type conn struct {
-	s     *Server
-	ws    *websocket.Conn
+	c     *server.Conn
 	gate  *gateConn
 	storm bool // accepted only to be closed at once (AcceptThenClose)
-
-	ctx    context.Context // canceled when the connection ends or the server closes
-	cancel context.CancelFunc
-	out    chan outgoing // replies in order, sent by sendLoop when due
-
-	mu      sync.Mutex
-	pending map[int64]chan envelope // server-to-client requests awaiting a reply
 }
 
-type outgoing struct {
-	due time.Time
-	do  func()
+// handshake travels in the handshake request's context to OnConnect, which
+// finds it in server.Conn.Context.
+type handshake struct {
+	gate  *gateConn
+	gen   uint64
+	storm int
+	ended sync.Once
+}
+
+type handshakeKey struct{}
+
+// newProtocolServer builds the sdk/server under the faults: the test
+// server's request types as handlers, raw frames echoed, and the hooks
+// that record frames and answer the misbehaving requests.
+func (s *Server) newProtocolServer() *server.Server {
+	srv := server.New(&server.Options{
+		IdleTimeout:    -1, // a half-open connection stays so until the test drops it
+		ReadLimit:      readLimit,
+		SendQueue:      sendQueue,
+		OriginPatterns: []string{"*"}, // browser tests run on pages of other origins
+	})
+	srv.OnConnect(s.connected)
+	srv.OnDisconnect(func(c *server.Conn, _ error) { s.unregister(c) })
+	srv.OnRaw(s.raw)
+	s.handlers(srv)
+	serverhook.Install(srv, serverhook.Hooks{
+		Read: func(_ any, typ websocket.MessageType, b []byte) { s.record(typ, b) },
+		Request: func(c any, typ string, id int64, data []byte) bool {
+			return s.misbehave(c.(*server.Conn), typ, id, data)
+		},
+	})
+	return srv
 }
 
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
@@ -61,143 +87,51 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.handshakeStarted()
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
-	if err != nil {
-		s.handshakeEnded()
-		return
-	}
-	ws.SetReadLimit(readLimit)
-	ctx, cancel := context.WithCancel(s.ctx)
-	defer cancel()
-	c := &conn{s: s, ws: ws, gate: info.gate, storm: storm != 0, ctx: ctx, cancel: cancel, out: make(chan outgoing, 256)}
-	registered := s.register(c, info.gen)
-	s.handshakeEnded()
-	if !registered {
-		_ = ws.CloseNow()
-		return
-	}
-	defer s.unregister(c)
-	if storm != 0 {
-		_ = ws.Close(websocket.StatusCode(storm), "")
-		return
-	}
-	if !s.goTracked(c.sendLoop) {
-		_ = ws.CloseNow()
-		return
-	}
-	c.readLoop()
-	cancel()
-	_ = ws.CloseNow()
+	hs := &handshake{gate: info.gate, gen: info.gen, storm: storm}
+	defer hs.ended.Do(s.handshakeEnded) // refused by sdk/server
+	s.srv.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), handshakeKey{}, hs)))
 }
 
-func (c *conn) readLoop() {
-	for {
-		typ, b, err := c.ws.Read(c.ctx)
-		if err != nil {
-			return
-		}
-		at := time.Now()
-		if typ == websocket.MessageBinary {
-			c.s.record(Message{Raw: base64.StdEncoding.EncodeToString(b)})
-			c.later(at, func() { _ = c.write(websocket.MessageBinary, b) })
-			continue
-		}
-		c.handleText(at, b)
+// connected registers a connection sdk/server accepted.
+func (s *Server) connected(sc *server.Conn) {
+	hs := sc.Context().Value(handshakeKey{}).(*handshake)
+	c := &conn{c: sc, gate: hs.gate, storm: hs.storm != 0}
+	registered := s.register(c, hs.gen)
+	hs.ended.Do(s.handshakeEnded)
+	switch {
+	case !registered:
+		_ = sc.CloseNow()
+	case c.storm:
+		_ = sc.Close(hs.storm, "")
+	default:
+		c.gate.upgraded.Store(true)
 	}
 }
 
-// sendLoop performs queued replies in order, each when it is due.
-func (c *conn) sendLoop() {
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case o := <-c.out:
-			if d := time.Until(o.due); d > 0 {
-				t := time.NewTimer(d)
-				select {
-				case <-t.C:
-				case <-c.ctx.Done():
-					t.Stop()
-					return
-				}
-			}
-			o.do()
-		}
-	}
-}
-
-// later queues fn to run after the server's delay, counted from at.
-func (c *conn) later(at time.Time, fn func()) {
-	select {
-	case c.out <- outgoing{due: at.Add(c.s.currentDelay()), do: fn}:
-	case <-c.ctx.Done():
-	}
-}
-
-// reply queues a text frame like later.
-func (c *conn) reply(at time.Time, frame []byte) {
-	c.later(at, func() { _ = c.write(websocket.MessageText, frame) })
-}
-
-func (c *conn) write(typ websocket.MessageType, b []byte) error {
-	ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
-	defer cancel()
-	return c.ws.Write(ctx, typ, b)
-}
-
-// request sends a server-to-client request on this connection and waits for
-// the reply.
-func (c *conn) request(ctx context.Context, typ string, data json.RawMessage) (json.RawMessage, error) {
+// request sends a server-to-client request on c and waits for the reply.
+func request(ctx context.Context, c *server.Conn, typ string, data json.RawMessage) (json.RawMessage, error) {
 	if len(data) > 0 && !json.Valid(data) {
 		return nil, fmt.Errorf("testserver: data of the %s request is not valid JSON", typ)
 	}
-	id := c.s.nextID.Add(1)
-	ch := make(chan envelope, 1)
-	c.mu.Lock()
-	if c.pending == nil {
-		c.pending = make(map[int64]chan envelope)
+	var in any // nil: no "data" key
+	if len(data) > 0 {
+		in = data
 	}
-	c.pending[id] = ch
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		delete(c.pending, id)
-		c.mu.Unlock()
-	}()
-
-	if err := c.write(websocket.MessageText, encode(envelope{Type: typ, ID: id, Data: data})); err != nil {
-		return nil, fmt.Errorf("testserver: sending the %s request: %w", typ, err)
-	}
-	select {
-	case e := <-ch:
-		if len(e.Error) > 0 {
-			re := &ReplyError{Type: typ, Raw: e.Error}
-			var we wireError
-			if json.Unmarshal(e.Error, &we) == nil {
-				re.Code, re.Message = we.Code, we.Message
-			} else {
-				re.Message = string(e.Error)
-			}
-			return nil, re
+	reply, err := server.Request[json.RawMessage](ctx, c, typ, in)
+	var re *sdk.RemoteError
+	switch {
+	case err == nil:
+		if string(reply) == "null" {
+			reply = nil
 		}
-		return e.Data, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("testserver: %s request %d got no reply: %w", typ, id, ctx.Err())
-	case <-c.ctx.Done():
-		return nil, fmt.Errorf("testserver: %s request %d: %w", typ, id, errConnClosed)
+		return reply, nil
+	case errors.As(err, &re):
+		return nil, &ReplyError{Type: typ, Code: re.Code, Message: re.Message, Raw: wire.AppendError(nil, re.Code, re.Message)}
+	case errors.Is(err, sdk.ErrConnectionLost), errors.Is(err, server.ErrClosed):
+		return nil, fmt.Errorf("testserver: %s request: %w: %w", typ, errConnClosed, err)
+	default:
+		return nil, fmt.Errorf("testserver: %s request got no reply: %w", typ, err)
 	}
 }
 
 var errConnClosed = errors.New("connection closed before the reply")
-
-// settle hands a reply to the request waiting for it, if any.
-func (c *conn) settle(e envelope) {
-	c.mu.Lock()
-	ch := c.pending[e.Re]
-	delete(c.pending, e.Re)
-	c.mu.Unlock()
-	if ch != nil {
-		ch <- e
-	}
-}

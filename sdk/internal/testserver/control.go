@@ -1,3 +1,5 @@
+//go:build !js
+
 package testserver
 
 import (
@@ -82,15 +84,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// Stats is the answer of /control/stats.
-type Stats struct {
-	Accepted int  `json:"accepted"`
-	Conns    int  `json:"conns"`
-	Attempts int  `json:"attempts"`
-	Received int  `json:"received"`
-	Up       bool `json:"up"`
 }
 
 func (s *Server) stats() Stats {

@@ -3,10 +3,13 @@
 // browser (tests in headless Chromium drive it over the HTTP control surface
 // served at ControlURL, which stays up during an outage).
 //
-// It speaks the steadyws envelope protocol on /ws (see README.md, "Wire
-// protocol") and answers a fixed set of requests that let a test make it
-// misbehave: echo, sum, fail, slow, drop, close, send, big and ask. Every
-// request type is documented on Server.
+// The protocol itself is sdk/server's (see README.md, "Wire protocol" and
+// "Server"): the whole client suite runs against the server users build.
+// What this package adds is only what a fault injector needs around it:
+// handshake rejections, accept-then-close storms, outages, drops and close
+// codes, half-open (silent) connections and delays below the WebSocket
+// code, requests that misbehave on purpose, and a record of every frame
+// received. Every request type is documented on Server.
 //
 // It only listens on loopback addresses.
 package testserver

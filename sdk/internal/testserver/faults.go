@@ -1,3 +1,5 @@
+//go:build !js
+
 package testserver
 
 import (
@@ -20,22 +22,32 @@ func (s *Server) DropAll() {
 	s.conns = nil
 	s.mu.Unlock()
 	for _, c := range conns {
-		_ = c.ws.CloseNow()
+		_ = c.c.CloseNow()
 	}
 }
 
-// CloseAll sends a close frame with code and reason to every connection and
-// returns when every close handshake is over (at most about 5 s for a client
-// that does not answer). Silenced connections are left alone: they send
-// nothing, not even a close frame.
+// CloseAll sends a close frame with code and reason to every connection,
+// after the frames already queued for it, and returns when every close
+// handshake is over (at most about 5 s for a client that does not answer).
+// Silenced connections are left alone: they send nothing, not even a close
+// frame. A code sdk/server may not send (1004-1006, 1015-2999) closes
+// nothing.
 func (s *Server) CloseAll(code int, reason string) {
 	var wg sync.WaitGroup
 	for _, c := range s.snapshot(true) {
+		if c.c.Close(code, reason) != nil {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = c.ws.Close(websocket.StatusCode(code), reason)
-			s.unregister(c)
+			t := time.NewTimer(closeWait)
+			defer t.Stop()
+			select {
+			case <-c.c.Context().Done():
+			case <-t.C:
+			}
+			s.unregister(c.c)
 		}()
 	}
 	wg.Wait()
@@ -75,17 +87,19 @@ func (s *Server) AcceptThenClose(code int) {
 	s.storm = code
 }
 
-// SetDelay delays every reply the server sends in answer to a client frame
-// (replies, echoes, pongs, error events, drop and close) by d, counted from
-// the frame's arrival; their order is kept. 0 means no delay.
+// SetDelay makes the server read what arrives on every WebSocket connection
+// d after its arrival, in order, so that every answer to a client frame
+// (replies, echoes, pongs, error events, drop and close, and the answer to
+// a close frame) leaves d late. Frames the server sends of its own accord
+// (Broadcast, Request) are not delayed. 0 means no delay.
 func (s *Server) SetDelay(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.delay = d
 }
 
-// Broadcast sends frame as a text frame to every open connection that is not
-// silenced.
+// Broadcast queues frame as a text frame to every open connection that is
+// not silenced, after the frames already queued for it.
 func (s *Server) Broadcast(frame string) {
 	s.broadcast(websocket.MessageText, []byte(frame))
 }
@@ -98,7 +112,11 @@ func (s *Server) BroadcastBinary(b []byte) {
 
 func (s *Server) broadcast(typ websocket.MessageType, b []byte) {
 	for _, c := range s.snapshot(true) {
-		_ = c.write(typ, b)
+		if typ == websocket.MessageBinary {
+			_ = c.c.SendBinary(s.ctx, b)
+		} else {
+			_ = c.c.SendText(s.ctx, string(b))
+		}
 	}
 }
 
@@ -109,22 +127,10 @@ func (s *Server) broadcast(typ websocket.MessageType, b []byte) {
 func (s *Server) Request(ctx context.Context, typ string, data json.RawMessage) (json.RawMessage, error) {
 	for _, c := range s.snapshot(false) {
 		if !c.storm {
-			return c.request(ctx, typ, data)
+			return request(ctx, c.c, typ, data)
 		}
 	}
 	return nil, errors.New("testserver: no open connection to send the request to")
-}
-
-// ReplyError is a client's error reply to a server-to-client request.
-type ReplyError struct {
-	Type    string          // the request's type
-	Code    string          // error.code
-	Message string          // error.message
-	Raw     json.RawMessage // the error object as the client sent it
-}
-
-func (e *ReplyError) Error() string {
-	return fmt.Sprintf("testserver: client answered the %s request with error %s: %s", e.Type, e.Code, e.Message)
 }
 
 // Accepted is the number of successful handshakes since Start or Reset.
@@ -152,7 +158,8 @@ func (s *Server) Conns() int {
 }
 
 // Received is every frame received from clients since Start or Reset, in
-// arrival order, except ping and pong.
+// arrival order, except ping and pong. A frame is recorded when the server
+// reads it, after SetDelay.
 func (s *Server) Received() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()

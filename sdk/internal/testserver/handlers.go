@@ -1,7 +1,8 @@
+//go:build !js
+
 package testserver
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/steadyws/steadyws/sdk"
+	"github.com/steadyws/steadyws/sdk/internal/wire"
+	"github.com/steadyws/steadyws/sdk/server"
 )
 
 const (
@@ -18,102 +22,92 @@ const (
 	askTimeout = 5 * time.Second
 )
 
-func (c *conn) handleText(at time.Time, b []byte) {
-	text := string(b)
-	if strings.HasPrefix(text, "raw:") {
-		c.s.record(Message{Raw: text})
-		c.reply(at, b)
-		return
-	}
-	var e envelope
-	if err := json.Unmarshal(b, &e); err != nil || !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
-		c.s.record(Message{Raw: text})
-		c.reply(at, errorEvent("malformed JSON"))
-		return
-	}
-	switch e.Type {
-	case "":
-		c.s.record(Message{ID: e.ID, Re: e.Re, Data: e.Data, Error: e.Error, Raw: text})
-		c.reply(at, errorEvent("missing type"))
-		return
-	case "ping":
-		c.reply(at, encode(envelope{Type: "pong"}))
-		return
-	case "pong":
-		return
-	}
-	c.s.record(Message{Type: e.Type, ID: e.ID, Re: e.Re, Data: e.Data, Error: e.Error})
+func badArgs(typ, usage string) error {
+	return &sdk.RemoteError{Type: typ, Code: "bad_args", Message: typ + " wants data " + usage}
+}
+
+// handlers registers the well-behaved request types and the echo event:
+// sdk/server answers them as it would for any service.
+func (s *Server) handlers(srv *server.Server) {
+	server.Handle(srv, "echo", func(ctx context.Context, c *server.Conn, m json.RawMessage) {
+		_ = server.Send(ctx, c, "echo", m)
+	})
+	server.HandleRequest(srv, "echo", func(_ context.Context, _ *server.Conn, m json.RawMessage) (json.RawMessage, error) {
+		return m, nil
+	})
+	server.HandleRequest(srv, "sum", func(_ context.Context, _ *server.Conn, a struct{ A, B *float64 }) (map[string]float64, error) {
+		if a.A == nil || a.B == nil {
+			return nil, badArgs("sum", `{"a":number,"b":number}`)
+		}
+		sum := *a.A + *a.B
+		if math.IsInf(sum, 0) {
+			return nil, &sdk.RemoteError{Type: "sum", Code: "bad_args", Message: "sum overflows"}
+		}
+		return map[string]float64{"sum": sum}, nil
+	})
+	server.HandleRequest(srv, "fail", func(context.Context, *server.Conn, json.RawMessage) (json.RawMessage, error) {
+		return nil, &sdk.RemoteError{Type: "fail", Code: "bad_args", Message: "fail was asked to fail"}
+	})
+}
+
+// raw answers frames that are not envelopes: "raw:" text and binary frames
+// are echoed, anything else gets an error event.
+func (s *Server) raw(c *server.Conn, typ websocket.MessageType, b []byte) {
+	ctx := c.Context()
 	switch {
-	case e.Re > 0:
-		c.settle(e)
-	case e.ID > 0:
-		c.handleRequest(at, e)
-	case e.Type == "echo":
-		c.reply(at, encode(envelope{Type: "echo", Data: e.Data}))
+	case typ == websocket.MessageBinary:
+		_ = c.SendBinary(ctx, b)
+	case strings.HasPrefix(string(b), "raw:"):
+		_ = c.SendText(ctx, string(b))
+	case json.Valid(b) && isObject(b):
+		_ = c.SendText(ctx, errorEvent("missing type"))
+	default:
+		_ = c.SendText(ctx, errorEvent("malformed JSON"))
 	}
 }
 
-func errorEvent(message string) []byte {
-	return encode(envelope{Type: "error", Data: mustJSON(map[string]string{"message": message})})
+func errorEvent(message string) string {
+	return string(wire.Append(nil, "error", "", 0, "data", []byte(`{"message":`+wire.Quote(message)+`}`)))
 }
 
-// handleRequest answers a client's request; see the list on Server.
-func (c *conn) handleRequest(at time.Time, e envelope) {
-	ok := func(data any) {
-		c.reply(at, encode(envelope{Type: e.Type, Re: e.ID, Data: mustJSON(data)}))
+// misbehave answers the requests that need more than a handler can do —
+// reply late, reply and then send a frame, or not reply at all — and
+// reports whether typ was one of them. It runs in arrival order with the
+// handlers (see serverhook.Hooks.Request).
+func (s *Server) misbehave(c *server.Conn, typ string, id int64, data []byte) bool {
+	ctx := c.Context()
+	reply := func(data string) { _ = c.SendText(ctx, string(wire.Append(nil, typ, "re", id, "data", []byte(data)))) }
+	fail := func(usage string) {
+		_ = c.SendText(ctx, string(wire.ErrorReply(typ, id, "bad_args", typ+" wants data "+usage)))
 	}
-	fail := func(code, message string) {
-		c.reply(at, errorReply(e.Type, e.ID, code, message))
-	}
-	// args decodes the request's data into v; on failure it sends a bad_args
-	// error reply with usage and returns false.
 	args := func(v any, valid func() bool, usage string) bool {
-		if json.Unmarshal(e.Data, v) != nil || !valid() {
-			fail("bad_args", e.Type+" wants data "+usage)
+		if json.Unmarshal(orNull(data), v) != nil || !valid() {
+			fail(usage)
 			return false
 		}
 		return true
 	}
 
-	switch e.Type {
-	case "echo":
-		c.reply(at, encode(envelope{Type: e.Type, Re: e.ID, Data: e.Data}))
-
-	case "sum":
-		var a struct{ A, B *float64 }
-		if !args(&a, func() bool { return a.A != nil && a.B != nil }, `{"a":number,"b":number}`) {
-			return
-		}
-		sum := *a.A + *a.B
-		if math.IsInf(sum, 0) {
-			fail("bad_args", "sum overflows")
-			return
-		}
-		ok(map[string]float64{"sum": sum})
-
-	case "fail":
-		fail("bad_args", "fail was asked to fail")
-
+	switch typ {
 	case "slow":
 		var a struct{ Ms *float64 }
 		if !args(&a, func() bool { return a.Ms != nil && *a.Ms >= 0 }, `{"ms":number >= 0}`) {
-			return
+			return true
 		}
-		// Not queued: a slow reply must not hold back the replies after it.
-		wait := time.Duration(*a.Ms*float64(time.Millisecond)) + c.s.currentDelay()
-		frame := encode(envelope{Type: e.Type, Re: e.ID, Data: json.RawMessage(`{"ok":true}`)})
-		c.s.goTracked(func() {
-			t := time.NewTimer(time.Until(at.Add(wait)))
+		// Not in line: a slow reply must not hold back the replies after it.
+		wait := time.Duration(*a.Ms * float64(time.Millisecond))
+		s.goTracked(func() {
+			t := time.NewTimer(wait)
 			defer t.Stop()
 			select {
 			case <-t.C:
-				_ = c.write(websocket.MessageText, frame)
-			case <-c.ctx.Done():
+				reply(`{"ok":true}`)
+			case <-ctx.Done():
 			}
 		})
 
 	case "drop":
-		c.later(at, func() { _ = c.ws.CloseNow() })
+		_ = c.CloseNow()
 
 	case "close":
 		var a struct {
@@ -121,35 +115,28 @@ func (c *conn) handleRequest(at time.Time, e envelope) {
 			Reason string
 		}
 		if !args(&a, func() bool { return a.Code >= 0 && len(a.Reason) <= 123 }, `{"code":number,"reason":string of at most 123 bytes}`) {
-			return
+			return true
 		}
 		if a.Code == 0 {
 			a.Code = int(websocket.StatusNormalClosure)
 		}
-		c.later(at, func() { _ = c.ws.Close(websocket.StatusCode(a.Code), a.Reason) })
+		_ = c.Close(a.Code, a.Reason)
 
 	case "send":
 		var a struct{ Frame *string }
 		if !args(&a, func() bool { return a.Frame != nil }, `{"frame":string}`) {
-			return
+			return true
 		}
-		ok(map[string]bool{"ok": true})
-		c.reply(at, []byte(*a.Frame))
+		reply(`{"ok":true}`)
+		_ = c.SendText(ctx, *a.Frame)
 
 	case "big":
 		var a struct{ Bytes *int }
 		if !args(&a, func() bool { return a.Bytes != nil && *a.Bytes >= 0 && *a.Bytes <= maxBig }, fmt.Sprintf(`{"bytes":number from 0 to %d}`, maxBig)) {
-			return
+			return true
 		}
-		ok(map[string]bool{"ok": true})
-		n := *a.Bytes
-		c.later(at, func() {
-			frame := make([]byte, 0, n+32)
-			frame = append(frame, `{"type":"big","data":"`...)
-			frame = append(frame, strings.Repeat("x", n)...)
-			frame = append(frame, `"}`...)
-			_ = c.write(websocket.MessageText, frame)
-		})
+		reply(`{"ok":true}`)
+		_ = c.SendText(ctx, `{"type":"big","data":"`+strings.Repeat("x", *a.Bytes)+`"}`)
 
 	case "ask":
 		var a struct {
@@ -157,21 +144,22 @@ func (c *conn) handleRequest(at time.Time, e envelope) {
 			Data json.RawMessage
 		}
 		if !args(&a, func() bool { return a.Type != "" }, `{"type":string,"data":any}`) {
-			return
+			return true
 		}
-		c.s.goTracked(func() { c.ask(e, a.Type, a.Data) })
+		s.goTracked(func() { s.ask(c, typ, id, a.Type, a.Data) })
 
 	default:
-		fail("unknown_type", fmt.Sprintf("unknown request type %q", e.Type))
+		return false
 	}
+	return true
 }
 
 // ask relays a request to the client and answers the original ask with the
-// client's reply, or with the client's error as is.
-func (c *conn) ask(e envelope, typ string, data json.RawMessage) {
-	ctx, cancel := context.WithTimeout(c.ctx, askTimeout)
+// client's reply, or with the client's error.
+func (s *Server) ask(c *server.Conn, typ string, id int64, askType string, data json.RawMessage) {
+	ctx, cancel := context.WithTimeout(c.Context(), askTimeout)
 	defer cancel()
-	reply, err := c.request(ctx, typ, data)
+	reply, err := request(ctx, c, askType, data)
 	var frame []byte
 	var re *ReplyError
 	switch {
@@ -179,15 +167,20 @@ func (c *conn) ask(e envelope, typ string, data json.RawMessage) {
 		if len(reply) == 0 {
 			reply = json.RawMessage("null")
 		}
-		frame = encode(envelope{Type: e.Type, Re: e.ID, Data: mustJSON(map[string]json.RawMessage{"reply": reply})})
-	case errors.As(err, &re) && json.Valid(re.Raw) && bytes.HasPrefix(bytes.TrimSpace(re.Raw), []byte("{")):
-		frame = encode(envelope{Type: e.Type, Re: e.ID, Error: re.Raw})
+		frame = wire.Append(nil, typ, "re", id, "data", append(append([]byte(`{"reply":`), reply...), '}'))
 	case errors.As(err, &re):
-		frame = errorReply(e.Type, e.ID, re.Code, re.Message)
+		frame = wire.ErrorReply(typ, id, re.Code, re.Message)
 	case errors.Is(err, context.DeadlineExceeded):
-		frame = errorReply(e.Type, e.ID, "timeout", fmt.Sprintf("the client did not answer the %s request within %v", typ, askTimeout))
+		frame = wire.ErrorReply(typ, id, "timeout", fmt.Sprintf("the client did not answer the %s request within %v", askType, askTimeout))
 	default:
 		return // the connection is gone
 	}
-	_ = c.write(websocket.MessageText, frame)
+	_ = c.SendText(c.Context(), string(frame))
+}
+
+func orNull(data []byte) []byte {
+	if len(data) == 0 {
+		return []byte("null")
+	}
+	return data
 }

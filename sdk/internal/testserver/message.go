@@ -1,6 +1,9 @@
 package testserver
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // Message is one frame received from a client. Envelope fields are filled in
 // for JSON text frames; Raw holds the frame itself for frames that are not an
@@ -32,23 +35,23 @@ type wireError struct {
 	Message string `json:"message"`
 }
 
-func encode(e envelope) []byte {
-	b, err := json.Marshal(e)
-	if err != nil {
-		// Only invalid json.RawMessage can get here; the server never builds one.
-		panic("testserver: encoding envelope: " + err.Error())
-	}
-	return b
+// Stats is the answer of /control/stats.
+type Stats struct {
+	Accepted int  `json:"accepted"`
+	Conns    int  `json:"conns"`
+	Attempts int  `json:"attempts"`
+	Received int  `json:"received"`
+	Up       bool `json:"up"`
 }
 
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("testserver: encoding " + err.Error())
-	}
-	return b
+// ReplyError is a client's error reply to a server-to-client request.
+type ReplyError struct {
+	Type    string          // the request's type
+	Code    string          // error.code
+	Message string          // error.message
+	Raw     json.RawMessage // the error object as the client sent it
 }
 
-func errorReply(typ string, re int64, code, message string) []byte {
-	return encode(envelope{Type: typ, Re: re, Error: mustJSON(wireError{Code: code, Message: message})})
+func (e *ReplyError) Error() string {
+	return fmt.Sprintf("testserver: client answered the %s request with error %s: %s", e.Type, e.Code, e.Message)
 }

@@ -1,3 +1,5 @@
+//go:build !js
+
 package testserver
 
 import (
@@ -11,34 +13,42 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/steadyws/steadyws/sdk/server"
 )
 
 const (
 	// readLimit is far above any client's limit so that the server never
 	// refuses what a test sends.
 	readLimit = 16 << 20
-	// writeTimeout bounds every write, so a client that stopped reading
-	// cannot wedge the server.
-	writeTimeout = 10 * time.Second
+	// sendQueue is sdk/server's outbound queue per connection: deep, so
+	// that a test blasting frames is slowed down by TCP, not closed with
+	// 1013.
+	sendQueue = 4096
 	// upRetry is how long Up keeps trying to listen on the old address.
 	upRetry = 5 * time.Second
 	// handshakeWait bounds waitHandshakes; a handshake takes well under a
 	// millisecond once the server has decided to accept it.
 	handshakeWait = time.Second
+	// closeWait bounds CloseAll's wait for a close handshake, and Close's
+	// for sdk/server's goroutines.
+	closeWait = 6 * time.Second
 )
 
 // ErrClosed is returned by methods called after Close.
 var ErrClosed = errors.New("testserver: server closed")
 
-// Server is a running test server. Its methods are safe for concurrent use.
+// Server is a running test server: a *server.Server (package sdk/server,
+// the protocol as every steadyws server speaks it) with faults around it.
+// Its methods are safe for concurrent use.
 //
 // On /ws it records every frame in Received (but ping and pong), answers
-// ping with pong, echoes "echo" events, text frames starting with "raw:" and
-// binary frames, answers malformed JSON with the event
-// {"type":"error","data":{"message":"malformed JSON"}}, and answers these
-// requests:
+// ping with pong and requests of unknown types with unknown_type (both
+// sdk/server's own duties), echoes "echo" events, text frames starting with
+// "raw:" and binary frames, answers other frames that are not envelopes
+// with the event {"type":"error","data":{"message":"malformed JSON"}} (or
+// "missing type"), and answers these requests:
 //
 //	echo                       reply with the same data
 //	sum   {"a":1,"b":2}        reply {"sum":3}; bad_args if a or b is not a number
@@ -49,7 +59,7 @@ var ErrClosed = errors.New("testserver: server closed")
 //	send  {"frame":F}          reply {"ok":true}, then send the text frame F as is
 //	big   {"bytes":N}          reply {"ok":true}, then send {"type":"big","data":"xxx..."} with N x's
 //	ask   {"type":T,"data":D}  send the request T with data D to this client, wait up to 5 s and
-//	                           reply {"reply":<its reply data>}, or relay its error reply as is
+//	                           reply {"reply":<its reply data>}, or relay its error reply
 //	anything else              error reply unknown_type
 //
 // Replies from the client settle the server's own requests (Request, ask).
@@ -58,11 +68,11 @@ type Server struct {
 	ctrlAddr string
 	tls      *tls.Config // non-nil: /ws is served over TLS (StartTLS)
 	cert     *x509.Certificate
+	srv      *server.Server // the protocol, for every listen generation
 
-	ctx    context.Context // canceled by Close; parent of every connection's context
+	ctx    context.Context // canceled by Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine the server starts or serves a request on
-	nextID atomic.Int64   // ids of server-to-client requests
 
 	mu         sync.Mutex
 	closed     bool
@@ -78,7 +88,7 @@ type Server struct {
 	attempts   []time.Time
 	received   []Message
 	recvSignal chan struct{} // closed and replaced whenever received grows
-	// A client's Dial can return before its handler has registered the
+	// A client's Dial can return before sdk/server has registered the
 	// connection; methods that look at connections first wait for such
 	// handshakes (see waitHandshakes).
 	handshaking    int
@@ -131,6 +141,7 @@ func startServer(addr, controlAddr string, tlsConfig *tls.Config, cert *x509.Cer
 		handshakesIdle: make(chan struct{}),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.srv = s.newProtocolServer()
 
 	ctrlMux := http.NewServeMux()
 	ctrlMux.HandleFunc("/control/", s.serveControl)
@@ -195,7 +206,7 @@ func (s *Server) listenWS(ln net.Listener) {
 		return context.WithValue(ctx, connInfoKey{}, connInfo{gate: g, gen: gen})
 	}
 	s.wsSrv = srv
-	var gated net.Listener = &gateListener{Listener: ln, silent: s.isSilent}
+	var gated net.Listener = &gateListener{Listener: ln, silent: s.isSilent, delay: s.currentDelay, start: s.goTracked}
 	if s.tls != nil {
 		gated = tls.NewListener(gated, s.tls)
 	}
@@ -277,8 +288,13 @@ func (s *Server) Close() {
 	}
 	_ = ctrlSrv.Close()
 	for _, c := range conns {
-		_ = c.ws.CloseNow()
+		_ = c.c.CloseNow()
 	}
+	// Nothing is left for Shutdown to close; it waits for sdk/server's
+	// goroutines.
+	ctx, cancel := context.WithTimeout(context.Background(), closeWait)
+	defer cancel()
+	_ = s.srv.Shutdown(ctx)
 	s.wg.Wait()
 }
 
@@ -409,11 +425,11 @@ func (s *Server) register(c *conn, gen uint64) bool {
 	return true
 }
 
-func (s *Server) unregister(c *conn) {
+func (s *Server) unregister(sc *server.Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, x := range s.conns {
-		if x == c {
+		if x.c == sc {
 			s.conns = append(s.conns[:i:i], s.conns[i+1:]...)
 			return
 		}
@@ -435,14 +451,6 @@ func (s *Server) snapshot(live bool) []*conn {
 		out = append(out, c)
 	}
 	return out
-}
-
-func (s *Server) record(m Message) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.received = append(s.received, m)
-	close(s.recvSignal)
-	s.recvSignal = make(chan struct{})
 }
 
 func (s *Server) currentDelay() time.Duration {

@@ -19,7 +19,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -42,6 +41,9 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/steadyws/steadyws/sdk"
+	"github.com/steadyws/steadyws/sdk/internal/serverhook"
+	"github.com/steadyws/steadyws/sdk/internal/wire"
+	"github.com/steadyws/steadyws/sdk/server"
 )
 
 func main() {
@@ -467,9 +469,8 @@ func (r *run) killChild() {
 
 // ---- the server (child process) ----
 
-type server struct {
-	mu       sync.Mutex
-	conns    map[*websocket.Conn]struct{}
+type child struct {
+	srv      *server.Server
 	accepted atomic.Int64
 	pings    atomic.Int64
 	dropped  atomic.Int64 // UnixNano of the last drop
@@ -477,16 +478,28 @@ type server struct {
 	firstAccept, lastAccept atomic.Int64
 }
 
-var pong = []byte(`{"type":"pong"}`)
-
 func serve() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
 	}
-	s := &server{conns: make(map[*websocket.Conn]struct{})}
+	s := &child{srv: server.New(nil)} // sdk/server answers the pings
+	s.srv.OnConnect(func(*server.Conn) {
+		s.accepted.Add(1)
+		if at := s.dropped.Load(); at != 0 {
+			d := time.Now().UnixNano() - at
+			s.firstAccept.CompareAndSwap(0, d)
+			s.lastAccept.Store(d)
+		}
+	})
+	// Counts the pings the clients send (sdk/server answers them).
+	serverhook.Install(s.srv, serverhook.Hooks{Read: func(_ any, typ websocket.MessageType, b []byte) {
+		if e, err := wire.Scan(b); typ == websocket.MessageText && err == nil && e.Kind() == wire.KindPing {
+			s.pings.Add(1)
+		}
+	}})
 	mux := http.NewServeMux()
-	mux.Handle("/ws", s)
+	mux.Handle("/ws", s.srv)
 	go http.Serve(ln, mux)
 	fmt.Printf("ws://%s/ws\n", ln.Addr())
 	sc := bufio.NewScanner(os.Stdin)
@@ -500,9 +513,7 @@ func serve() {
 			n := s.dropAll()
 			fmt.Printf("%d connections dropped in %v\n", n, time.Since(start).Round(time.Microsecond))
 		case "stats":
-			s.mu.Lock()
-			n := len(s.conns)
-			s.mu.Unlock()
+			n := s.srv.Len()
 			fmt.Printf("%d connections open, %d accepted, %d pings answered\n", n, s.accepted.Load(), s.pings.Load())
 		case "accepts":
 			fmt.Printf("accepted the new connections from %v to %v after the drop\n",
@@ -516,56 +527,12 @@ func serve() {
 	// Standard input closed: the parent is done (or gone).
 }
 
-func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c, err := websocket.Accept(w, r, nil)
-	if err != nil {
-		return
-	}
-	s.accepted.Add(1)
-	if at := s.dropped.Load(); at != 0 {
-		d := time.Now().UnixNano() - at
-		s.firstAccept.CompareAndSwap(0, d)
-		s.lastAccept.Store(d)
-	}
-	s.mu.Lock()
-	s.conns[c] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		c.CloseNow()
-	}()
-	ctx := context.Background()
-	for {
-		typ, b, err := c.Read(ctx)
-		if err != nil {
-			return
-		}
-		var e struct {
-			Type string `json:"type"`
-			ID   int64  `json:"id"`
-		}
-		if typ == websocket.MessageText && json.Unmarshal(b, &e) == nil && e.Type == "ping" && e.ID == 0 {
-			s.pings.Add(1)
-			if c.Write(ctx, websocket.MessageText, pong) != nil {
-				return
-			}
-		}
-	}
-}
-
 // dropAll closes every connection abruptly (no close frame), as a crashed
 // server or a cut network would.
-func (s *server) dropAll() int {
-	s.mu.Lock()
-	cs := make([]*websocket.Conn, 0, len(s.conns))
-	for c := range s.conns {
-		cs = append(cs, c)
-	}
-	s.mu.Unlock()
+func (s *child) dropAll() int {
+	cs := s.srv.Conns()
 	for _, c := range cs {
-		c.CloseNow()
+		_ = c.CloseNow()
 	}
 	return len(cs)
 }
