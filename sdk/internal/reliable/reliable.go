@@ -194,7 +194,9 @@ func (r *Receiver) Resumed() { r.Acked(r.last) }
 // Restore sets a Receiver to a state saved elsewhere: last is the number
 // of the last event handed to the handlers, known to the peer as
 // acknowledged once the session resumes.
-func (r *Receiver) Restore(last int64) { *r = Receiver{last: last, acked: last, Duplicates: r.Duplicates} }
+func (r *Receiver) Restore(last int64) {
+	*r = Receiver{last: last, acked: last, Duplicates: r.Duplicates}
+}
 
 // Reset forgets the session: numbering restarts at 1. Duplicates keeps
 // counting.
