@@ -76,6 +76,8 @@ type Options struct {
 	// at a resume, so each side's handlers get each one exactly once and
 	// in order across lost connections. A connection whose first frame is
 	// anything else is served as on a server without reliable mode.
+	// A $hello whose session id is shorter than 16 or longer than 256
+	// bytes is refused (1002): clients send 16 random bytes in base64url.
 	// Without it, a $hello gets the error reply unknown_type. Defaults to
 	// false.
 	Reliable bool

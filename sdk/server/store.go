@@ -14,7 +14,8 @@ import (
 // deletes it when it is forgotten (TTL, window overflow), and loads it when
 // a $hello names a session the server does not hold. key is derived from the
 // session id by a one-way hash: a store never sees the id, which is a
-// secret. Calls are made with the session's lock held: keep them quick.
+// secret. Save and Delete are called with the session's lock held: keep
+// them quick.
 //
 // Sessions a server holds stay in its memory, so the store is not asked for
 // every event: with a store shared by a fleet, a session resumed on another
