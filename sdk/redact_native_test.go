@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
-	"net/url"
 	"syscall"
 	"testing"
 	"time"
@@ -62,7 +62,11 @@ func TestRedactedDialErrorsKeepTheirCause(t *testing.T) {
 func TestSessionIDNeverReported(t *testing.T) {
 	pr := newPeer(t,
 		func(pc *peerConn) { pc.welcome(0, false); pc.events(1) },
-		func(pc *peerConn) { pc.hello(); pc.write(`{"type":"$hello","re":` + itoa(pc.id) + `,"data":{"resumed":"maybe"}}`); pc.wait() },
+		func(pc *peerConn) {
+			pc.hello()
+			pc.write(`{"type":"$hello","re":` + itoa(pc.id) + `,"data":{"resumed":"maybe"}}`)
+			pc.wait()
+		},
 		func(pc *peerConn) { pc.hello(); pc.wait() },
 		func(pc *peerConn) { pc.welcome(0, false); pc.wait() },
 		func(pc *peerConn) {

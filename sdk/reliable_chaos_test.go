@@ -66,7 +66,10 @@ func TestChaosReliable(t *testing.T) {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(3)
-	go func() { defer wg.Done(); proxy.Run(ctx, faultproxy.Chaos{Seed: seed, Gap: 250 * time.Millisecond, MaxDelay: 40 * time.Millisecond, MaxHold: 500 * time.Millisecond}) }()
+	go func() {
+		defer wg.Done()
+		proxy.Run(ctx, faultproxy.Chaos{Seed: seed, Gap: 250 * time.Millisecond, MaxDelay: 40 * time.Millisecond, MaxHold: 500 * time.Millisecond})
+	}()
 	var sent, pushed int
 	go func() { // the client's events, with back-pressure
 		defer wg.Done()

@@ -197,32 +197,6 @@ func seqs(evs []frameIn) []int64 {
 	return out
 }
 
-func reliableOpts() *sdk.Options {
-	o := fast()
-	o.Reliable = true
-	return o
-}
-
-type num struct{ N int }
-
-// handled collects what a client's handler for type "s" was handed.
-type handled struct {
-	mu sync.Mutex
-	ns []int
-}
-
-func (h *handled) list() []int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]int(nil), h.ns...)
-}
-
-func handleNums(c *sdk.Client, t string) *handled {
-	h := &handled{}
-	sdk.Handle(c, t, func(_ context.Context, m num) { h.mu.Lock(); h.ns = append(h.ns, m.N); h.mu.Unlock() })
-	return h
-}
-
 // TestReliableResumeLossAndRestart walks one session through a first
 // connection, a resume (ack 1 of 3: two resent; a duplicate inbound
 // dropped), and a server that lost the session (SessionLostError with the
@@ -495,62 +469,4 @@ func TestReliableOpenOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 5*time.Second, "resent", func() bool { return c.Stats().Resent == 1 })
-}
-
-// TestReliableUnsupported: a server that answers the $hello with
-// unknown_type stops the client with ErrReliableUnsupported, reported
-// through OnError too.
-func TestReliableUnsupported(t *testing.T) {
-	srv := newServer(t) // the test server knows no $hello
-	_, err := sdk.Dial(ctxFor(t, 5*time.Second), srv.URL(), reliableOpts())
-	if !errors.Is(err, sdk.ErrReliableUnsupported) {
-		t.Fatalf("Dial: %v, want ErrReliableUnsupported", err)
-	}
-	c := sdk.New(srv.URL(), reliableOpts())
-	rec := record(c)
-	<-c.Done()
-	if !errors.Is(c.Err(), sdk.ErrReliableUnsupported) || c.State() != sdk.Closed {
-		t.Fatalf("Err %v in state %v, want ErrReliableUnsupported, closed", c.Err(), c.State())
-	}
-	eventually(t, time.Second, "the error report", func() bool {
-		errs := rec.errors()
-		return len(errs) == 1 && errors.Is(errs[0], sdk.ErrReliableUnsupported)
-	})
-	if a := srv.Accepted(); a != 2 {
-		t.Errorf("server accepted %d connections, want 2 (one per client, no retry)", a)
-	}
-}
-
-// TestReservedTypes: types beginning with '$' are refused at registration
-// (reported, not registered) and at Send and Request, reliable or not.
-func TestReservedTypes(t *testing.T) {
-	srv := newServer(t)
-	pr := newPeer(t, func(pc *peerConn) { pc.welcome(0, false); pc.wait() })
-	for _, reliableMode := range []bool{false, true} {
-		o := fast()
-		o.Reliable = reliableMode
-		url := srv.URL()
-		if reliableMode {
-			url = pr.url()
-		}
-		c := sdk.New(url, o)
-		rec := record(c)
-		sdk.Handle(c, "$ack", func(context.Context, any) {})()
-		sdk.HandleRequest(c, "$hello", func(context.Context, any) (any, error) { return nil, nil })()
-		eventually(t, time.Second, "two reports", func() bool { return len(rec.errors()) == 2 })
-		for _, err := range rec.errors() {
-			var rt *sdk.ReservedTypeError
-			if !errors.As(err, &rt) {
-				t.Errorf("reported %v, want a *ReservedTypeError", err)
-			}
-		}
-		var rt *sdk.ReservedTypeError
-		if err := sdk.Send(context.Background(), c, "$x", nil); !errors.As(err, &rt) {
-			t.Errorf("Send: %v, want a *ReservedTypeError", err)
-		}
-		if _, err := sdk.Request[any](context.Background(), c, "$x", nil); !errors.As(err, &rt) {
-			t.Errorf("Request: %v, want a *ReservedTypeError", err)
-		}
-		c.Close()
-	}
 }
