@@ -183,6 +183,14 @@ func (r *Receiver) Acked(seq int64) {
 	}
 }
 
+// Waiting returns how many events were delivered since the last
+// acknowledgement: 1 means one just became due within AckDelay.
+func (r *Receiver) Waiting() int { return r.count }
+
+// Settled reports whether every event handed to the handlers has been
+// acknowledged to the peer.
+func (r *Receiver) Settled() bool { return r.acked >= r.last }
+
 // Last is the number of the last event handed to the handlers: the ack a
 // client sends in its $hello, and the ack a server answers it with.
 func (r *Receiver) Last() int64 { return r.last }
