@@ -108,3 +108,4 @@ test-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRoute$$' -fuzztime $(FUZZTIME) ./sdk
 	$(GO) test -run '^$$' -fuzz '^FuzzJSOptions$$' -fuzztime $(FUZZTIME) ./sdk
 	$(GO) test -run '^$$' -fuzz '^FuzzServerFrames$$' -fuzztime $(FUZZTIME) ./sdk/server
+	$(GO) test -run '^$$' -fuzz '^FuzzReliableFrames$$' -fuzztime $(FUZZTIME) ./sdk/server

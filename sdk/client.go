@@ -47,6 +47,7 @@ type Client struct {
 	rtt             time.Duration
 	connectedSince  int64 // Unix nanoseconds; 0 when not connected
 	reg             registry
+	rel             *session // Options.Reliable; nil otherwise
 }
 
 // life is one run of the client, from New or Reconnect until it stops.
@@ -78,6 +79,9 @@ func newClient(url string, opts *Options, setup func(*Client)) *Client {
 		kick:    make(chan struct{}, 1),
 		wake:    make(chan struct{}, 1),
 		pending: make(map[int64]*pending),
+	}
+	if c.opts.Reliable {
+		c.rel = newSession()
 	}
 	if setup != nil {
 		setup(c)
@@ -217,23 +221,39 @@ func signal(ch chan struct{}) {
 
 // Stats returns a snapshot of the client's counters.
 func (c *Client) Stats() Stats {
+	var rs relStats
+	if s := c.rel; s != nil {
+		s.mu.Lock()
+		rs = relStats{s.resent.Load(), s.recv.Duplicates, s.send.Len(), s.restarts.Load()}
+		s.mu.Unlock()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return Stats{
-		State:          c.state,
-		Attempts:       c.failures,
-		Reconnects:     c.reconnects,
-		MessagesIn:     c.msgsIn.Load(),
-		MessagesOut:    c.msgsOut.Load(),
-		BytesIn:        c.bytesIn.Load(),
-		BytesOut:       c.bytesOut.Load(),
-		Queued:         c.queue.len(),
-		Dropped:        c.dropped.Load(),
-		Unconfirmed:    c.unconfirmed.Load(),
-		LateReplies:    c.lateReplies,
-		RTT:            c.rtt,
-		ConnectedSince: unixTime(c.connectedSince),
+		Resent:          rs.resent,
+		Duplicates:      rs.duplicates,
+		Unacked:         rs.unacked,
+		SessionRestarts: rs.restarts,
+		State:           c.state,
+		Attempts:        c.failures,
+		Reconnects:      c.reconnects,
+		MessagesIn:      c.msgsIn.Load(),
+		MessagesOut:     c.msgsOut.Load(),
+		BytesIn:         c.bytesIn.Load(),
+		BytesOut:        c.bytesOut.Load(),
+		Queued:          c.queue.len(),
+		Dropped:         c.dropped.Load(),
+		Unconfirmed:     c.unconfirmed.Load(),
+		LateReplies:     c.lateReplies,
+		RTT:             c.rtt,
+		ConnectedSince:  unixTime(c.connectedSince),
 	}
+}
+
+type relStats struct {
+	resent, duplicates int64
+	unacked            int
+	restarts           int64
 }
 
 func unixTime(ns int64) time.Time {

@@ -32,7 +32,47 @@ var (
 	// context deadline or Options.RequestTimeout. It wraps
 	// context.DeadlineExceeded.
 	ErrRequestTimeout = errors.New("steadyws: request timed out")
+	// ErrReliableUnsupported stops a client with Options.Reliable whose
+	// server answered the $hello request with an "unknown_type" error
+	// reply: it does not speak reliable mode, and the client does not
+	// silently fall back to at-most-once delivery. It is Err's value then,
+	// and OnError hears of it too.
+	ErrReliableUnsupported = errors.New("steadyws: the server does not support reliable mode")
 )
+
+// SessionLostError reports, in reliable mode, a server that no longer held
+// the client's session at a resume (it restarted without a shared
+// SessionStore, or the session outlived its TTL or window). The events it
+// counts were written and never acknowledged: they may or may not have
+// arrived, and they are not sent again. Numbering restarts from 1 in both
+// directions. Events the server had sent and the client never received
+// are lost without the client knowing of them.
+type SessionLostError struct {
+	// Count is how many events were written and never acknowledged.
+	Count int
+	// Types are their distinct types, in the order first written.
+	Types []string
+}
+
+func (e *SessionLostError) Error() string {
+	s := "steadyws: reliable session lost by the server; " + strconv.Itoa(e.Count) + " sent events were never acknowledged and may not have arrived"
+	if e.Count == 1 {
+		s = "steadyws: reliable session lost by the server; 1 sent event was never acknowledged and may not have arrived"
+	}
+	return s + typeList(e.Types)
+}
+
+// ReservedTypeError refuses a message type that begins with '$': such
+// types belong to the protocol (reliable mode's $hello and $ack). Send and
+// Request return it; a handler registered for one is not registered, and
+// OnError hears of it.
+type ReservedTypeError struct {
+	Type string
+}
+
+func (e *ReservedTypeError) Error() string {
+	return "steadyws: message type " + wire.QuoteShort(e.Type) + " is reserved: types beginning with '$' belong to the protocol"
+}
 
 // CloseError is a close frame received from the server.
 type CloseError struct {
@@ -194,20 +234,7 @@ func (e *UnconfirmedError) Error() string {
 	if e.Count == 1 {
 		s = "steadyws: 1 sent message may not have arrived"
 	}
-	if len(e.Types) > 0 {
-		s += " ("
-		for i, t := range e.Types {
-			if i == 10 {
-				s += ", and " + strconv.Itoa(len(e.Types)-i) + " more types"
-				break
-			}
-			if i > 0 {
-				s += ", "
-			}
-			s += wire.QuoteShort(t)
-		}
-		s += ")"
-	}
+	s += typeList(e.Types)
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}
@@ -215,6 +242,26 @@ func (e *UnconfirmedError) Error() string {
 }
 
 func (e *UnconfirmedError) Unwrap() error { return e.Err }
+
+// typeList is " (t1, t2, ...)" for an error's list of message types, at
+// most ten of them named.
+func typeList(types []string) string {
+	if len(types) == 0 {
+		return ""
+	}
+	s := " ("
+	for i, t := range types {
+		if i == 10 {
+			s += ", and " + strconv.Itoa(len(types)-i) + " more types"
+			break
+		}
+		if i > 0 {
+			s += ", "
+		}
+		s += wire.QuoteShort(t)
+	}
+	return s + ")"
+}
 
 // HandlerError reports a handler that failed: a typed handler whose message
 // did not decode into its type, or a handler that panicked.

@@ -25,6 +25,9 @@ import (
 
 // envelopeSeeds are shared by the envelope targets.
 var envelopeSeeds = []string{
+	`{"type":"chat","seq":12,"data":{"a":1}}`,
+	`{"type":"$ack","seq":3}`,
+	`{"type":"chat","seq":"x","data":1}`,
 	`{"type":"chat","id":1,"data":{"a":[1,2]}}`,
 	`{"type":"\ud83d\ude00","re":2,"error":{}}`,
 	`{"type":"sum","re":3,"data":{"x":[1,"}",{"y":null}]}}`,
@@ -220,7 +223,7 @@ func FuzzScanEnvelope(f *testing.F) {
 func repeatsRoutingKey(b []byte) bool {
 	seen := map[string]bool{}
 	for _, k := range wire.TopKeys(b) {
-		if (k == "type" || k == "id" || k == "re") && seen[k] {
+		if (k == "type" || k == "id" || k == "re" || k == "seq") && seen[k] {
 			return true
 		}
 		seen[k] = true
@@ -257,6 +260,10 @@ func FuzzScanHead(f *testing.F) {
 			blind := h.ID == 0 && h.Re == 0
 			if fullErr == nil && !repeatsRoutingKey(b) && (h.Type != full.Type || !blind && (h.ID != full.ID || h.Re != full.Re)) {
 				t.Fatalf("scanHead(%q) = %+v, but the whole frame %q is %+v", b[:k], h, b, full)
+			}
+			// Reliable mode's seq, when the head saw one, is the frame's.
+			if fullErr == nil && !repeatsRoutingKey(b) && h.Seq != 0 && h.Seq != full.Seq {
+				t.Fatalf("scanHead(%q) has seq %d, but the whole frame %q has %d", b[:k], h.Seq, b, full.Seq)
 			}
 		}
 	})

@@ -127,6 +127,9 @@ func (c *Client) OnRaw(fn func(typ MessageType, data []byte)) (remove func()) {
 
 // handleEvent registers fn for events of type t; any number may be.
 func (c *Client) handleEvent(t string, fn func(ctx context.Context, data []byte)) func() {
+	if c.reserved(t) {
+		return func() {}
+	}
 	c.mu.Lock()
 	if c.reg.events == nil {
 		c.reg.events = make(map[string]*listeners[func(context.Context, []byte)])
@@ -143,6 +146,9 @@ func (c *Client) handleEvent(t string, fn func(ctx context.Context, data []byte)
 // handleRequest makes fn the handler of requests of type t, replacing any
 // earlier one (whose remover then does nothing).
 func (c *Client) handleRequest(t string, fn func(ctx context.Context, data []byte) ([]byte, error)) func() {
+	if c.reserved(t) {
+		return func() {}
+	}
 	c.mu.Lock()
 	if c.reg.requests == nil {
 		c.reg.requests = make(map[string]requestHandler)

@@ -47,6 +47,8 @@ type link struct {
 	led             ledger
 	// confirm wakes the supervisor to plan a confirmation ping.
 	confirm chan struct{}
+	// ack wakes the supervisor to plan reliable mode's acknowledgement.
+	ack chan struct{}
 
 	// The send path combines writes: the sender that finds no write in
 	// progress becomes the writer and also writes the frames other senders
@@ -85,7 +87,7 @@ func (l *link) ended(info CloseInfo) {
 // newLink returns the link for one connection attempt of lf.
 func newLink(c *Client, lf *life) *link {
 	l := &link{c: c, lf: lf, done: make(chan struct{}), drained: make(chan struct{}, 1),
-		wlock: make(chan struct{}, 1), confirm: make(chan struct{}, 1)}
+		wlock: make(chan struct{}, 1), confirm: make(chan struct{}, 1), ack: make(chan struct{}, 1)}
 	l.led.noPing = c.opts.Raw
 	l.ctx, l.cancel = context.WithCancel(lf.ctx)
 	l.wctx, l.wcancel = context.WithCancel(context.Background())

@@ -84,6 +84,22 @@ type Options struct {
 	// documentation). Defaults to false.
 	Raw bool
 
+	// Reliable turns on reliable mode (see "Reliable mode" in the README):
+	// events sent with Send reach the server's handlers exactly once and in
+	// order across lost connections, and the server's events reach this
+	// client's handlers the same way, as long as the server holds the
+	// session. Each connection starts with a $hello request; the state
+	// becomes Open only after its reply. Written events are kept until the
+	// server acknowledges them and count, with the queued ones, against
+	// Queue.Limit and Queue.Bytes: a full window fails Send with
+	// ErrQueueFull (with Queue.Limit < 0 the window is bounded by
+	// Queue.Bytes alone). What OnOpen handlers send is not numbered and
+	// never sent again; requests, replies and raw frames are unchanged. A
+	// server without reliable mode stops the client with
+	// ErrReliableUnsupported; one that lost the session is reported as a
+	// *SessionLostError. Defaults to false.
+	Reliable bool
+
 	// nativeHTTPClient is set by WithHTTPClient (native build only); it is
 	// kept as an untyped field so that net/http never reaches the browser
 	// build.

@@ -165,7 +165,9 @@ func (c *Client) flush(lf *life, l *link) bool {
 		if !ok {
 			return true
 		}
-		if err := c.writeFrame(l.wctx, l, it.frame, it.t, it.p); err != nil {
+		if err := c.writeFrame(l.wctx, l, it.frame, it.t, it.p); isKept(err) {
+			return false
+		} else if err != nil {
 			c.mu.Lock()
 			if it.p != nil {
 				it.p.link = nil

@@ -25,7 +25,7 @@ func (c *Client) receive(l *link, typ MessageType, data []byte) {
 			err = malformedText(data, "text frame is not valid UTF-8")
 		}
 	}
-	switch r := c.route(l, typ, e, err, now); r.act {
+	switch r := c.route(l, typ, e, err, len(data), now); r.act {
 	case actRaw:
 		c.dispatchRaw(l.lf, typ, data)
 	case actReply:

@@ -90,6 +90,9 @@ func requestCtxErr(ctx context.Context) error {
 
 // begin registers p as request t and sends it.
 func (c *Client) begin(ctx context.Context, t string, data []byte, p *pending) error {
+	if wire.Reserved(t) {
+		return &ReservedTypeError{Type: t}
+	}
 	p.t = t
 	c.addPending(p)
 	f := bytesFrame(MessageText, wire.Append(nil, t, "id", p.id, "data", data))

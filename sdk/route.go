@@ -26,8 +26,9 @@ type routed struct {
 func (c *Client) enveloped(typ MessageType) bool { return typ == MessageText && !c.opts.Raw }
 
 // route decides what becomes of an inbound message that arrived on l at
-// now (see arrived): its envelope e, or err when it has none that scans.
-func (c *Client) route(l *link, typ MessageType, e envelope, err error, now int64) routed {
+// now (see arrived), size bytes long: its envelope e, or err when it has
+// none that scans.
+func (c *Client) route(l *link, typ MessageType, e envelope, err error, size int, now int64) routed {
 	if !c.enveloped(typ) {
 		return routed{act: actRaw}
 	}
@@ -36,6 +37,17 @@ func (c *Client) route(l *link, typ MessageType, e envelope, err error, now int6
 		return routed{}
 	}
 	kind := e.Kind()
+	if c.rel != nil && kind == wire.KindEvent {
+		// Reliable mode's numbers (reliable.go): an $ack is taken here; a
+		// numbered event is delivered once, in order.
+		if e.Type == wire.TypeAck {
+			c.takeAck(l, e.Seq)
+			return routed{}
+		}
+		if e.Seq > 0 && !c.accept(l, e.Seq, size, now) {
+			return routed{}
+		}
+	}
 	switch kind {
 	case wire.KindReply:
 		p := c.takePending(e.Re)
@@ -94,13 +106,13 @@ func (l *link) routeHead(typ MessageType, head []byte, size int, how int32) int3
 		}
 	}
 	if how == routeReexamine {
-		return c.route(l, typ, e, err, int64(c.now())).act
+		return c.route(l, typ, e, err, size, int64(c.now())).act
 	}
 	now, ok := c.arrived(l, size)
 	if !ok {
 		return actNone
 	}
-	return c.route(l, typ, e, err, now).act
+	return c.route(l, typ, e, err, size, now).act
 }
 
 // eventHandled reports whether events of type t have handlers.

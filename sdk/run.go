@@ -49,6 +49,9 @@ func (c *Client) run(lf *life) {
 		}
 
 		if stopErr := c.decide(info, failures); stopErr != nil {
+			if stopErr == ErrReliableUnsupported {
+				c.report(lf, stopErr)
+			}
 			c.stop(lf, stopErr, &info)
 			return
 		}
@@ -67,7 +70,7 @@ func (c *Client) run(lf *life) {
 
 // decide applies the reconnect policy; a non-nil result stops the client.
 func (c *Client) decide(info CloseInfo, failures int) error {
-	if _, bad := info.Err.(*badURLError); bad {
+	if _, bad := info.Err.(*badURLError); bad || info.Err == ErrReliableUnsupported {
 		return info.Err
 	}
 	if n := c.opts.MaxRetries; n > 0 && failures >= n {
@@ -123,6 +126,14 @@ func (c *Client) connect(lf *life) (*link, error) {
 		return nil, err
 	}
 	l.conn = conn
+	if c.rel != nil {
+		if err := c.hello(ctx, l); err != nil {
+			if timedOut() {
+				err = &timeoutDialError{c.opts.ConnectTimeout, err}
+			}
+			return nil, err
+		}
+	}
 	return l, nil
 }
 
@@ -146,6 +157,7 @@ func (c *Client) serve(lf *life, l *link) (info CloseInfo, manual, healthy bool)
 	}
 
 	info, manual = c.openAndWatch(lf, l)
+	c.detach(l)
 
 	c.mu.Lock()
 	c.link, c.flushing, c.connectedSince = nil, false, 0
@@ -163,7 +175,7 @@ func (c *Client) serve(lf *life, l *link) (info CloseInfo, manual, healthy bool)
 }
 
 func (c *Client) openAndWatch(lf *life, l *link) (CloseInfo, bool) {
-	if !c.runOpenHandlers(lf, l) || !c.flush(lf, l) {
+	if !c.runOpenHandlers(lf, l) || !c.resume(l) || !c.flush(lf, l) {
 		return c.endLink(lf, l, false)
 	}
 	hb := newHeartbeat(&c.opts)
@@ -178,6 +190,9 @@ func (c *Client) openAndWatch(lf *life, l *link) (CloseInfo, bool) {
 		if due {
 			hb.pinged(c.ping(l))
 			wait = age // if the ping could not be written, try again then
+		}
+		if w := c.writeAck(l); w > 0 && (wait == 0 || w < wait) {
+			wait = w
 		}
 		wait, v := hb.check(c, l, wait)
 		switch v {
@@ -199,6 +214,7 @@ func (c *Client) openAndWatch(lf *life, l *link) (CloseInfo, bool) {
 		case <-c.kick:
 			return c.endLink(lf, l, true)
 		case <-l.confirm:
+		case <-l.ack:
 		case <-c.wake:
 			hb.pingNow(c, l)
 		case <-l.drained:

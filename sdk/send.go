@@ -26,6 +26,13 @@ func (c *Client) write(ctx context.Context, l *link, f frame, t string, p *pendi
 	if err := l.lockWrite(ctx); err != nil {
 		return err
 	}
+	if f.numbered {
+		if !c.number(l, &f, t) {
+			l.unlockWrite()
+			return errLinkClosing
+		}
+		noted = false // kept until acknowledged instead (reliable.go)
+	}
 	if noted && p != nil {
 		l.led.noteRequest(p) // before the write: the reply may beat its return
 	}
@@ -36,8 +43,15 @@ func (c *Client) write(ctx context.Context, l *link, f frame, t string, p *pendi
 		c.sent(l, t, f.size, noted && p == nil)
 	}
 	l.unlockWrite()
+	if err != nil && f.seq > 0 {
+		return keptError{err}
+	}
 	return err
 }
+
+// keptError is a failed write of a numbered event: it is kept, and written
+// again at the next resume, so it must not be queued again.
+type keptError struct{ error }
 
 // sent accounts for a frame of size bytes that left on l: Stats count it,
 // and an event or raw frame of type t (note) waits in l's ledger until a
@@ -71,6 +85,12 @@ func (c *Client) admit(f frame, t string, p *pending, opener *link) (*link, erro
 		err := c.stoppedErrLocked()
 		c.mu.Unlock()
 		return nil, err
+	}
+	if f.numbered {
+		if err := c.window(c.queue.len(), c.queue.bytes, f.size); err != nil {
+			c.mu.Unlock()
+			return nil, err
+		}
 	}
 	l := c.link
 	if l == nil || c.flushing && opener != l {
@@ -115,7 +135,9 @@ func (c *Client) send(ctx context.Context, f frame, t string, p *pending) error 
 	l.writing = true
 	l.wmu.Unlock()
 	err = c.writeFrame(l.wctx, l, f, t, p)
-	if err != nil {
+	if _, kept := err.(keptError); kept {
+		err = nil
+	} else if err != nil {
 		err = c.writeFailed(l, outFrame{f: f, t: t, p: p})
 	}
 	c.writeHanded(l)
@@ -136,7 +158,7 @@ func (c *Client) writeHanded(l *link) {
 		l.handed, l.spare = l.spare[:0], nil
 		l.wmu.Unlock()
 		for i, it := range batch {
-			if err := c.writeFrame(l.wctx, l, it.f, it.t, it.p); err != nil {
+			if err := c.writeFrame(l.wctx, l, it.f, it.t, it.p); err != nil && !isKept(err) {
 				// The sender has gone; tell OnError about an event that
 				// could not be queued again (a request's caller hears
 				// through its reply).
@@ -178,6 +200,11 @@ func (c *Client) writeFailed(l *link, it outFrame) error {
 	}
 	defer c.mu.Unlock()
 	return c.enqueueLocked(queued{frame: it.f, t: it.t, at: c.now()})
+}
+
+func isKept(err error) bool {
+	_, ok := err.(keptError)
+	return ok
 }
 
 func (c *Client) stoppedErrLocked() error {

@@ -89,6 +89,20 @@ type Stats struct {
 	// request that was never made, or answered already, is reported as an
 	// *UnexpectedReplyError.
 	LateReplies int64
+	// Resent counts events written again after a reconnect (reliable
+	// mode), because the server had not acknowledged them.
+	Resent int64
+	// Duplicates counts inbound events dropped as already handled
+	// (reliable mode).
+	Duplicates int64
+	// Unacked is the number of events written and waiting for the
+	// server's acknowledgement (reliable mode).
+	Unacked int
+	// SessionRestarts counts resumes that found the session gone on the
+	// server, after which numbering restarted from 1 (reliable mode): with
+	// nothing unacknowledged in either direction silently, otherwise
+	// reported as a *SessionLostError.
+	SessionRestarts int64
 	// RTT is the last heartbeat round-trip time, zero before the first.
 	RTT time.Duration
 	// ConnectedSince is when the current connection opened; zero when not

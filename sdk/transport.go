@@ -44,6 +44,12 @@ type frame struct {
 	data []byte
 	ref  int32 // > 0: the message the transport holds
 	size int   // bytes (UTF-16 units for JavaScript strings)
+	// numbered marks a reliable-mode event that is numbered as it is
+	// written (see number): data is then the event's JSON data (a ref,
+	// the JavaScript API's envelope without seq), and seq its number
+	// once given.
+	numbered bool
+	seq      int64
 }
 
 func bytesFrame(typ MessageType, data []byte) frame {

@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"runtime"
 	"strconv"
 	"sync"
@@ -23,6 +24,20 @@ import (
 // dialHidesCause: the browser tells a page nothing about why a WebSocket
 // failed to open (see UnreachableError).
 const dialHidesCause = true
+
+// sessionRandom fills a reliable-mode session id (reliable.go) from the
+// runtime's generator, ChaCha8 seeded with the browser's
+// crypto.getRandomValues (wasm_exec.js): crypto/rand would add about 64 KB
+// (brotli) to the wasm for 16 bytes per client.
+func sessionRandom(b []byte) {
+	for i := 0; i < len(b); i += 8 {
+		v := rand.Uint64()
+		for j := i; j < len(b) && j < i+8; j++ {
+			b[j] = byte(v)
+			v >>= 8
+		}
+	}
+}
 
 // platformDial opens sockets for clients with Go handlers; the JavaScript
 // API dials with its client's id (jsapi_js.go).

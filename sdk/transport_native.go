@@ -4,6 +4,7 @@ package sdk
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"io"
 	"net/http"
@@ -15,6 +16,10 @@ import (
 
 	"github.com/coder/websocket"
 )
+
+// sessionRandom fills a reliable-mode session id (reliable.go) from
+// crypto/rand, which the native build links in anyway (TLS).
+func sessionRandom(b []byte) { rand.Read(b) }
 
 // WithHTTPClient returns a copy of o (nil means defaults) whose native
 // handshakes use hc: for TLS settings, proxies or a custom net.Dialer (for

@@ -5,25 +5,28 @@ package sdk
 import (
 	"context"
 	"encoding/json"
-
-	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
 // Send sends v, encoded as JSON, as an event of type t. While disconnected
 // it is queued (see Options.Queue); a full queue returns ErrQueueFull and a
-// stopped client returns Err's value.
+// stopped client returns Err's value. In reliable mode the event is
+// numbered and kept until the server acknowledges it (see
+// Options.Reliable). A type beginning with '$' is refused with a
+// *ReservedTypeError.
 func Send(ctx context.Context, c *Client, t string, v any) error {
 	data, err := marshal(v)
 	if err != nil {
 		return err
 	}
-	return c.send(ctx, bytesFrame(MessageText, wire.Append(nil, t, "", 0, "data", data)), t, nil)
+	return c.sendEvent(ctx, t, data)
 }
 
 // Handle registers fn for events of type t, decoding their data into M.
 // Handlers run one at a time, in arrival order, and survive reconnects. Data
 // that does not decode into M is reported through OnError as a
-// *HandlerError. The returned func removes the handler.
+// *HandlerError. The returned func removes the handler. A type beginning
+// with '$' is reserved for the protocol: fn is not registered, OnError
+// gets a *ReservedTypeError, and the returned func does nothing.
 func Handle[M any](c *Client, t string, fn func(ctx context.Context, m M)) (remove func()) {
 	return c.handleEvent(t, func(ctx context.Context, data []byte) {
 		var m M
@@ -97,7 +100,8 @@ func (call *Call[Out]) Result() (Out, error) {
 // HandleRequest makes fn the handler of requests of type t from the peer,
 // replacing any earlier one. fn's result is the reply; an error becomes an
 // error reply, with its Code and Message when it is a *RemoteError and
-// code "handler_error" otherwise.
+// code "handler_error" otherwise. A type beginning with '$' is refused as
+// Handle refuses it.
 func HandleRequest[In, Out any](c *Client, t string, fn func(ctx context.Context, in In) (Out, error)) (remove func()) {
 	return c.handleRequest(t, func(ctx context.Context, data []byte) ([]byte, error) {
 		var in In
@@ -135,14 +139,4 @@ func unmarshal(data []byte, v any) error {
 		data = []byte("null")
 	}
 	return json.Unmarshal(data, v)
-}
-
-// reportCurrent reports err through OnError on the running life, if any.
-func (c *Client) reportCurrent(err error) {
-	c.mu.Lock()
-	lf := c.life
-	c.mu.Unlock()
-	if lf != nil {
-		c.report(lf, err)
-	}
 }

@@ -55,6 +55,8 @@ type Conn struct {
 
 	nextID  int64
 	pending map[int64]chan wire.Envelope // Request calls waiting for a reply
+
+	rel relConn // reliable mode
 }
 
 type frame struct {
@@ -218,8 +220,8 @@ func (c *Conn) serve() {
 	if d := s.opts.IdleTimeout; d > 0 {
 		c.idle = time.AfterFunc(d/2, c.idleCheck)
 	}
-	for _, fn := range s.hooks.Load().connect {
-		c.guard("connect", func() { fn(c) })
+	if !s.opts.Reliable {
+		c.connected()
 	}
 
 	readErr := c.readLoop()
@@ -234,10 +236,14 @@ func (c *Conn) serve() {
 	}
 	_ = c.ws.CloseNow()
 	c.wg.Wait()
+	c.detach()
 	s.unregister(c)
 
 	if !closed {
 		why = disconnectError(readErr)
+	}
+	if !c.rel.ready.Load() {
+		return // OnConnect never ran: a reliable server's connection refused at its $hello, or gone before its first frame
 	}
 	for _, fn := range s.hooks.Load().disconnect {
 		c.guard("disconnect", func() { fn(c, why) })

@@ -51,4 +51,18 @@
 // Sec-WebSocket-Version: 13. Options.Authorize may refuse a handshake with an
 // HTTP status (Refuse(401, "...")); the native steadyws client stops for
 // good after 400, 401, 403 and 404, and retries after 429 and 5xx.
+//
+// # Reliable mode
+//
+// With Options.Reliable, a client that opens with a $hello gets a session:
+// events sent to it with Send and Broadcast, and events it sends, are
+// numbered, kept until acknowledged, resent at a resume and deduplicated,
+// so each side's handlers get each one exactly once and in order across
+// lost connections, while the server holds the session (Options.SessionTTL
+// after its last connection, at most Options.SessionWindow unacknowledged
+// events). Sessions are bound to the principal Authorize returned; a newer
+// connection takes a session over from a half-open one; Shutdown drains
+// before it closes with 1012; EventKey names the event a handler is
+// handling. The session id is a secret the server does not keep: only a
+// hash of it. See "Reliable mode on the server" in the README.
 package server

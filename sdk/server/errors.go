@@ -24,6 +24,32 @@ var (
 	// ErrShutdown ends the connections closed by Shutdown; handshakes that
 	// arrive during Shutdown are answered 503.
 	ErrShutdown = errors.New("steadyws/server: server shut down")
+
+	// ErrReservedType is reported through OnError when Handle or
+	// HandleRequest is given a type that begins with '$' (reserved for the
+	// protocol); the handler is not registered.
+	ErrReservedType = errors.New("steadyws/server: types that begin with '$' are reserved for the protocol")
+	// ErrProtocol ends a reliable-mode connection that broke the protocol
+	// (a gap in its event numbers, an ack of an event never sent, a
+	// malformed or late $hello): it is closed with 1002. OnDisconnect gets
+	// an error that wraps it and says what happened.
+	ErrProtocol = errors.New("steadyws/server: reliable-mode protocol violation; connection closed with 1002")
+	// ErrTakenOver ends a connection whose session was resumed on another
+	// connection (a takeover): it is closed with 1000 and OnDisconnect
+	// gets this error. The session goes on, on the new connection.
+	ErrTakenOver = errors.New("steadyws/server: session resumed on a newer connection")
+	// ErrWindowFull is returned by Send, and ends a session's connection
+	// (closed with 1013), when one more event would exceed
+	// Options.SessionWindow or SessionWindowBytes: the session is
+	// forgotten, and its client, at its next $hello, learns so
+	// (resumed:false) and reports the events it never had acknowledged.
+	ErrWindowFull = errors.New("steadyws/server: session window full; session forgotten")
+	// ErrSessionPrincipal ends a connection whose $hello names a session
+	// bound to another principal than the one Options.Authorize returned
+	// for it: the connection is closed with 1008 (the client stops for
+	// good) and the session is left as it was. It is also reported
+	// through OnError, inside a *ConnError.
+	ErrSessionPrincipal = errors.New("steadyws/server: session belongs to another principal; connection closed with 1008")
 )
 
 // CodeInternal is the error code of the reply to a request whose handler

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"runtime/debug"
 	"sort"
 
@@ -47,7 +48,17 @@ func (s *Server) editHandlers(fn func(t *handlerTable)) {
 // their data into M. Data that does not decode is reported through
 // OnError as a *sdk.HandlerError. Several handlers of one type run in the
 // order registered. The returned func removes the handler.
+//
+// A type that begins with '$' is reserved for the protocol: the handler is
+// not registered, ErrReservedType is reported through OnError (held for
+// the first OnError registered, if none is yet), and remove does nothing.
+//
+// On a reliable-mode connection a numbered event is handed to handlers
+// exactly once per session, in order; ctx then carries its EventKey.
 func Handle[M any](s *Server, t string, fn func(ctx context.Context, c *Conn, m M)) (remove func()) {
+	if refused(s, t) {
+		return func() {}
+	}
 	h := &eventHandler{fn: func(ctx context.Context, c *Conn, data []byte) error {
 		var m M
 		if err := unmarshal(data, &m); err != nil {
@@ -84,7 +95,12 @@ func Handle[M any](s *Server, t string, fn func(ctx context.Context, c *Conn, m 
 // Message; any other error gets code "internal" and a fixed message, and
 // goes to OnError. The returned func removes the handler, if it is still
 // the one registered.
+//
+// A type that begins with '$' is refused as by Handle.
 func HandleRequest[In, Out any](s *Server, t string, fn func(ctx context.Context, c *Conn, in In) (Out, error)) (remove func()) {
+	if refused(s, t) {
+		return func() {}
+	}
 	h := &requestHandler{fn: func(ctx context.Context, c *Conn, data []byte) ([]byte, error) {
 		var in In
 		if err := unmarshal(data, &in); err != nil {
@@ -104,6 +120,15 @@ func HandleRequest[In, Out any](s *Server, t string, fn func(ctx context.Context
 			}
 		})
 	}
+}
+
+// refused reports a reserved type's registration.
+func refused(s *Server, t string) bool {
+	if !wire.Reserved(t) {
+		return false
+	}
+	s.report(fmt.Errorf("%w: %s", ErrReservedType, wire.QuoteShort(t)))
+	return true
 }
 
 func unmarshal(data []byte, v any) error {
@@ -137,6 +162,17 @@ func (c *Conn) handle(in inbound) {
 		c.answer(tb, e)
 		return
 	}
+	ctx := c.ctx
+	if e.Seq > 0 {
+		if sess := c.rel.sess.Load(); sess != nil {
+			var done func()
+			var ok bool
+			if ctx, done, ok = c.acceptEvent(sess, e); !ok {
+				return
+			}
+			defer done()
+		}
+	}
 	hs := tb.events[e.Type]
 	if len(hs) == 0 {
 		c.report(&sdk.UnknownTypeError{Type: e.Type, Suggestion: suggest(e.Type, tb)})
@@ -144,7 +180,7 @@ func (c *Conn) handle(in inbound) {
 	}
 	for _, h := range hs {
 		var err error
-		c.guard(e.Type, func() { err = h.fn(c.ctx, c, e.Data) })
+		c.guard(e.Type, func() { err = h.fn(ctx, c, e.Data) })
 		if err != nil {
 			c.report(&sdk.HandlerError{Type: e.Type, Err: err})
 		}

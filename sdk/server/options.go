@@ -14,6 +14,10 @@ const (
 	DefaultSendQueue      = 256
 	DefaultRequestTimeout = 10 * time.Second
 	DefaultWriteTimeout   = 10 * time.Second
+
+	DefaultSessionTTL         = 2 * time.Minute
+	DefaultSessionWindow      = 1000
+	DefaultSessionWindowBytes = 1 << 20
 )
 
 // Options configures a Server. A nil *Options and the zero value both mean
@@ -64,6 +68,41 @@ type Options struct {
 	// PubSub carries Broadcast's frames. Defaults to an in-process PubSub
 	// of this server's own.
 	PubSub PubSub
+
+	// Reliable turns on reliable mode (see "Reliable mode" in the README):
+	// a connection whose first frame is a $hello request belongs to a
+	// session, and the events sent with Send and Broadcast to it, and
+	// received from it, are numbered, kept until acknowledged and resent
+	// at a resume, so each side's handlers get each one exactly once and
+	// in order across lost connections. A connection whose first frame is
+	// anything else is served as on a server without reliable mode.
+	// A $hello whose session id is shorter than 16 or longer than 256
+	// bytes is refused (1002): clients send 16 random bytes in base64url.
+	// Without it, a $hello gets the error reply unknown_type. Defaults to
+	// false.
+	Reliable bool
+
+	// SessionTTL is how long a session is kept after its last connection
+	// ended, waiting for a resume; past it the session is forgotten and a
+	// resume gets resumed:false. Defaults to 2 min.
+	SessionTTL time.Duration
+
+	// SessionWindow is how many events sent to a session may wait for its
+	// acknowledgement. One more forgets the session: Send returns
+	// ErrWindowFull and the session's connection, if any, is closed with
+	// 1013. Defaults to 1,000.
+	SessionWindow int
+
+	// SessionWindowBytes bounds the same window in bytes (the frames as
+	// written). Defaults to 1 MiB, the client's own Queue.Bytes.
+	SessionWindowBytes int
+
+	// Store is where a session is saved when its last connection ends
+	// and deleted when it is forgotten, and where a $hello for a session
+	// this server does not hold is looked up. Sessions this server holds
+	// live in its memory either way. Defaults to a MemoryStore of this
+	// server's own.
+	Store SessionStore
 }
 
 func (o *Options) withDefaults() Options {
@@ -85,6 +124,18 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = DefaultSessionTTL
+	}
+	if c.SessionWindow <= 0 {
+		c.SessionWindow = DefaultSessionWindow
+	}
+	if c.SessionWindowBytes <= 0 {
+		c.SessionWindowBytes = DefaultSessionWindowBytes
+	}
+	if c.Store == nil {
+		c.Store = NewMemoryStore()
 	}
 	if c.PubSub == nil {
 		c.PubSub = NewLocalPubSub()

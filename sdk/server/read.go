@@ -28,6 +28,7 @@ func (c *Conn) readLoop() error {
 			return err
 		}
 		if size > limit {
+			c.decide()
 			c.report(&sdk.LimitError{Size: size, Limit: limit})
 			// The head still says whether a request is waiting for an answer.
 			if e, err := wire.ScanHead(b); typ == websocket.MessageText && err == nil && e.Kind() == wire.KindRequest {
@@ -70,6 +71,7 @@ func readMessage(r io.Reader, limit int64) ([]byte, int64, error) {
 // FuzzServerFrames.
 func (c *Conn) receive(typ websocket.MessageType, b []byte) {
 	if typ == websocket.MessageBinary {
+		c.decide()
 		c.dispatchRaw(typ, b)
 		return
 	}
@@ -81,12 +83,16 @@ func (c *Conn) receive(typ websocket.MessageType, b []byte) {
 		e, err = wire.Scan(b)
 	}
 	if err != nil {
+		c.decide()
 		if len(c.s.hooks.Load().raw) > 0 {
 			c.dispatchRaw(typ, b)
 			return
 		}
 		se, _ := err.(*wire.SyntaxError)
-		c.report(&sdk.MalformedError{Reason: se.Reason, Prefix: se.Prefix})
+		c.report(&sdk.MalformedError{Reason: se.Reason, Prefix: redactHello(se.Prefix)})
+		return
+	}
+	if c.s.opts.Reliable && c.reliableFrame(e) {
 		return
 	}
 	switch e.Kind() {

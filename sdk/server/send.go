@@ -13,6 +13,13 @@ import (
 // wait for the frame to be written. It returns ErrClosed on a connection
 // that has ended and ErrQueueFull when c's queue is full (c is then closed
 // with 1013).
+//
+// On a reliable-mode connection (Conn.Reliable) the event goes to c's
+// session: it is numbered, kept until the client acknowledges it, and
+// written to the connection the session is on, now or at its resume, so
+// it still reaches the client after c was dropped or taken over. Send then
+// returns ErrClosed only when the session was forgotten, and ErrWindowFull
+// when this event forgets it.
 func Send(ctx context.Context, c *Conn, t string, v any) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -20,6 +27,9 @@ func Send(ctx context.Context, c *Conn, t string, v any) error {
 	data, err := marshal(v)
 	if err != nil {
 		return err
+	}
+	if sess := c.rel.sess.Load(); sess != nil {
+		return c.s.sendSession(sess, t, data)
 	}
 	return c.enqueue(websocket.MessageText, wire.Append(nil, t, "", 0, "data", data))
 }
@@ -51,7 +61,11 @@ func (c *Conn) enqueue(typ websocket.MessageType, b []byte) error {
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	if len(c.out)+c.inflight >= c.s.opts.SendQueue {
+	limit := c.s.opts.SendQueue
+	if c.rel.sess.Load() != nil {
+		limit += c.s.opts.SessionWindow // kept events are queued again at a resume
+	}
+	if len(c.out)+c.inflight >= limit {
 		c.mu.Unlock()
 		c.closeWith(websocket.StatusTryAgainLater, "send queue full", ErrQueueFull)
 		return ErrQueueFull
@@ -106,7 +120,10 @@ func (c *Conn) write(f frame) error {
 // Broadcast sends v, encoded as JSON, as an event of type t to every open
 // connection, through Options.PubSub, and returns how many connections took
 // it (in this process; a connection whose queue was full is closed with
-// 1013 instead and not counted). It never waits for a slow client. An
+// 1013 instead and not counted). On a reliable server it goes, numbered,
+// to every session the server holds, attached or waiting for a resume
+// (each counted once), as Send would, and to the connections without a
+// session. It never waits for a slow client. An
 // encoding or publishing error is reported through OnError.
 func Broadcast(ctx context.Context, s *Server, t string, v any) int {
 	data, err := marshal(v)
@@ -124,13 +141,30 @@ func Broadcast(ctx context.Context, s *Server, t string, v any) int {
 	return n
 }
 
-// deliver queues a published frame to every open connection.
+// deliver queues a published frame to every open connection, and on a
+// reliable server to every session it holds.
 func (s *Server) deliver(frame []byte) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	n := 0
+	s.mu.Lock()
 	for c := range s.conns {
-		if c.enqueue(websocket.MessageText, frame) == nil {
+		if c.rel.ready.Load() && c.rel.sess.Load() == nil && c.enqueue(websocket.MessageText, frame) == nil {
+			n++
+		}
+	}
+	s.mu.Unlock()
+	if !s.opts.Reliable {
+		return n
+	}
+	sessions := s.heldSessions()
+	if len(sessions) == 0 {
+		return n
+	}
+	e, err := wire.Scan(frame)
+	if err != nil || e.Kind() != wire.KindEvent {
+		return n
+	}
+	for _, sess := range sessions {
+		if s.sendSession(sess, e.Type, e.Data) == nil {
 			n++
 		}
 	}

@@ -41,6 +41,8 @@ type Server struct {
 	subErr      error
 
 	internal serverhook.Hooks // set before serving, by the test server only
+	rel   relServer // reliable mode
+	early []error   // reported before any OnError was registered
 }
 
 type hooks struct {
@@ -77,7 +79,9 @@ func (s *Server) addHook(fn func(h *hooks)) {
 }
 
 // OnConnect registers fn to run for every accepted connection, before any
-// of its messages is handled.
+// of its messages is handled. On a reliable server it runs after the
+// connection's first frame: after the $hello is answered and the kept
+// events are queued again, so what fn sends comes after them.
 func (s *Server) OnConnect(fn func(c *Conn)) {
 	s.addHook(func(h *hooks) { h.connect = append(h.connect[:len(h.connect):len(h.connect)], fn) })
 }
@@ -93,8 +97,18 @@ func (s *Server) OnDisconnect(fn func(c *Conn, err error)) {
 // OnError registers fn to receive what went wrong without ending a
 // connection: malformed frames, oversized messages, unknown types, handler
 // errors and panics (most wrapped in a *ConnError), and Authorize errors.
+//
+// Errors reported before the first OnError was registered (a handler
+// refused at registration, say) are held and given to the first one.
 func (s *Server) OnError(fn func(err error)) {
 	s.addHook(func(h *hooks) { h.errs = append(h.errs[:len(h.errs):len(h.errs)], fn) })
+	s.hmu.Lock()
+	early := s.early
+	s.early = nil
+	s.hmu.Unlock()
+	for _, err := range early {
+		s.report(err)
+	}
 }
 
 // OnRaw registers fn for frames that are not envelopes: binary frames, and
@@ -107,6 +121,17 @@ func (s *Server) OnRaw(fn func(c *Conn, typ websocket.MessageType, b []byte)) {
 }
 
 func (s *Server) report(err error) {
+	if len(s.hooks.Load().errs) == 0 {
+		s.hmu.Lock()
+		if len(s.hooks.Load().errs) == 0 {
+			if len(s.early) < 16 {
+				s.early = append(s.early, err)
+			}
+			s.hmu.Unlock()
+			return
+		}
+		s.hmu.Unlock()
+	}
 	for _, fn := range s.hooks.Load().errs {
 		func() {
 			defer func() { _ = recover() }() // an error hook must not take the server down
@@ -121,7 +146,9 @@ func (s *Server) Conns() []*Conn {
 	defer s.mu.Unlock()
 	out := make([]*Conn, 0, len(s.conns))
 	for c := range s.conns {
-		out = append(out, c)
+		if c.rel.ready.Load() {
+			out = append(out, c)
+		}
 	}
 	return out
 }
@@ -149,7 +176,12 @@ func (s *Server) unregister(c *Conn) {
 	delete(s.conns, c)
 }
 
-// Shutdown stops accepting handshakes (they are answered 503), closes every
+// Shutdown stops accepting handshakes (they are answered 503). On a
+// reliable server it first drains: it stops taking inbound events (those
+// that arrive are neither handled nor acknowledged: their client keeps
+// them), acknowledges every event handed to handlers, and waits, as long
+// as ctx allows, until the clients have acknowledged every event sent to
+// them (Send and Broadcast still work meanwhile). Then it closes every
 // connection with 1012 (service restart: steadyws clients reconnect, with
 // backoff and jitter, to another instance or this one once it is back),
 // and waits until every connection has ended and every handler returned.
@@ -165,6 +197,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
+	if s.opts.Reliable {
+		s.drain(ctx, conns)
+	}
 	if !already {
 		s.unsubscribe()
 	}

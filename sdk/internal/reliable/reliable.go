@@ -110,6 +110,16 @@ func (s *Sender) Reset() []Event {
 	return out
 }
 
+// Restore sets a Sender to a state saved elsewhere (a server's session
+// store): last is the last number given, kept the events not acknowledged,
+// in ascending Seq, all at most last.
+func (s *Sender) Restore(last int64, kept []Event) {
+	*s = Sender{last: last, kept: append([]Event(nil), kept...)}
+	for _, e := range kept {
+		s.bytes += e.Size
+	}
+}
+
 // Verdict is what to do with an inbound numbered event.
 type Verdict uint8
 
@@ -173,6 +183,14 @@ func (r *Receiver) Acked(seq int64) {
 	}
 }
 
+// Waiting returns how many events were delivered since the last
+// acknowledgement: 1 means one just became due within AckDelay.
+func (r *Receiver) Waiting() int { return r.count }
+
+// Settled reports whether every event handed to the handlers has been
+// acknowledged to the peer.
+func (r *Receiver) Settled() bool { return r.acked >= r.last }
+
 // Last is the number of the last event handed to the handlers: the ack a
 // client sends in its $hello, and the ack a server answers it with.
 func (r *Receiver) Last() int64 { return r.last }
@@ -180,6 +198,13 @@ func (r *Receiver) Last() int64 { return r.last }
 // Resumed records that the peer, at a resume, knows everything up to
 // Last as acknowledged: the $hello (or its reply) carried it.
 func (r *Receiver) Resumed() { r.Acked(r.last) }
+
+// Restore sets a Receiver to a state saved elsewhere: last is the number
+// of the last event handed to the handlers, known to the peer as
+// acknowledged once the session resumes.
+func (r *Receiver) Restore(last int64) {
+	*r = Receiver{last: last, acked: last, Duplicates: r.Duplicates}
+}
 
 // Reset forgets the session: numbering restarts at 1. Duplicates keeps
 // counting.

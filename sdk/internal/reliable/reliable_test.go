@@ -149,3 +149,28 @@ func TestReceiverResumed(t *testing.T) {
 		t.Error("ack still due after the $hello carried it")
 	}
 }
+
+func TestRestore(t *testing.T) {
+	var s Sender
+	s.Restore(7, []Event{{Seq: 6, Size: 3}, {Seq: 7, Size: 4}})
+	if s.Len() != 2 || s.Bytes() != 7 || s.Last() != 7 {
+		t.Fatalf("restored sender: %d kept, %d bytes, last %d", s.Len(), s.Bytes(), s.Last())
+	}
+	if n, _ := s.Next(); n != 8 {
+		t.Errorf("Next after Restore = %d, want 8", n)
+	}
+	if err := s.Ack(6, nil); err != nil || s.Len() != 1 {
+		t.Errorf("Ack(6): %v, %d kept", err, s.Len())
+	}
+	var r Receiver
+	r.Restore(5)
+	if v, _ := r.Accept(5, 1, 0); v != Duplicate {
+		t.Errorf("5 after Restore(5): %v, want Duplicate", v)
+	}
+	if v, _ := r.Accept(6, 1, 0); v != Deliver {
+		t.Errorf("6 after Restore(5): %v, want Deliver", v)
+	}
+	if seq, _, _ := r.AckDue(0); seq != 6 {
+		t.Errorf("AckDue after 6 = %d, want 6", seq)
+	}
+}

@@ -24,6 +24,9 @@ func (s *Server) DropAll() {
 	for _, c := range conns {
 		_ = c.c.CloseNow()
 	}
+	if reliableHooks.drop != nil {
+		reliableHooks.drop(s)
+	}
 }
 
 // CloseAll sends a close frame with code and reason to every connection,

@@ -80,6 +80,9 @@ func (r *Remote) do(name string, q url.Values, out any) {
 
 func (r *Remote) URL() string { return r.ws }
 
+// ReliableURL is the ws:// URL of the server's /reliable (reliable.go).
+func (r *Remote) ReliableURL() string { return strings.TrimSuffix(r.ws, "/ws") + "/reliable" }
+
 func (r *Remote) DropAll() { r.do("drop", nil, nil) }
 func (r *Remote) CloseAll(code int, reason string) {
 	r.do("close", url.Values{"code": {strconv.Itoa(code)}, "reason": {reason}}, nil)

@@ -12,6 +12,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -196,6 +197,9 @@ func (s *Server) listenWS(ln net.Listener) {
 	gen := s.gen
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", s.handleWS)
+	if reliableHooks.mount != nil {
+		reliableHooks.mount(s, mux)
+	}
 	mux.HandleFunc("/control/", s.serveControl)
 	srv := newHTTPServer(mux)
 	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
@@ -295,8 +299,21 @@ func (s *Server) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), closeWait)
 	defer cancel()
 	_ = s.srv.Shutdown(ctx)
+	if reliableHooks.close != nil {
+		reliableHooks.close(s)
+	}
 	s.wg.Wait()
 }
+
+// reliableHooks serve /reliable (reliable.go) where sdk/server builds.
+var reliableHooks struct {
+	mount       func(s *Server, mux *http.ServeMux)
+	drop, close func(s *Server)
+}
+
+// ReliableURL is the ws:// URL of /reliable, where sdk/server serves
+// reliable mode (reliable.go).
+func (s *Server) ReliableURL() string { return strings.TrimSuffix(s.URL(), "/ws") + "/reliable" }
 
 // Down closes every connection abruptly and stops listening, so that dials
 // are refused until Up.

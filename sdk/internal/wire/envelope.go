@@ -454,6 +454,15 @@ func ScanHead(b []byte) (Envelope, error) {
 			} else {
 				e.Re = n
 			}
+		case "seq":
+			// As in Scan: a positive integer is the number; any other
+			// value is skipped.
+			at := s.i
+			if n, ok := s.positiveInt(); ok && s.i < len(s.b) && (s.b[s.i] == ',' || s.b[s.i] == '}' || s.b[s.i] <= ' ') {
+				e.Seq = n
+			} else if s.i = at; !s.skipValue() || s.i >= len(s.b) {
+				return e, s.fail("head too short")
+			}
 		case "data", "error":
 			if e.Type == "" || e.ID > 0 && e.Re > 0 {
 				return e, s.fail("head too short")
