@@ -13,7 +13,6 @@ import (
 	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
-
 // The JavaScript API's Go half. js/steadyws.mjs builds the Client class on
 // top of it: strings, JSON and handler functions stay in JavaScript; this
 // file keeps one *Client per JavaScript client and tells it, through a
