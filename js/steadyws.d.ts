@@ -51,6 +51,8 @@ export interface Options {
   readLimit?: number;
   requestTimeoutMs?: number;
   raw?: boolean;
+  /** Reliable mode: events sent with send() reach the server's handlers exactly once and in order across lost connections, and the server's reach yours, while the server holds the session. */
+  reliable?: boolean;
   shouldReconnect?: (info: CloseInfo) => boolean;
 }
 
@@ -64,6 +66,7 @@ export interface Defaults {
   readonly readLimit: number;
   readonly requestTimeoutMs: number;
   readonly raw: boolean;
+  readonly reliable: boolean;
 }
 
 export const DEFAULTS: Defaults;
@@ -74,7 +77,7 @@ export interface ReconnectingEvent { type: "reconnecting"; attempt: number; dela
 export interface StateChangeEvent { type: "statechange"; state: State; previous: State }
 export interface ErrorEvent {
   type: "error";
-  /** error.name: UnknownTypeError, MalformedError, LimitError, ExpiredError, DiscardedError, UnconfirmedError, UnexpectedReplyError, UnhandledFrameError (a binary frame, or any frame with the raw option, and no raw listener), HandlerError or Error. */
+  /** error.name: UnknownTypeError, MalformedError, LimitError, ExpiredError, DiscardedError, UnconfirmedError, UnexpectedReplyError, UnhandledFrameError (a binary frame, or any frame with the raw option, and no raw listener), SessionLostError (reliable mode: the server lost the session; with count and types), ReliableUnsupportedError (the server does not speak reliable mode; the client stops), HandlerError or Error. */
   error: Error;
   message: string;
   /**
@@ -82,10 +85,12 @@ export interface ErrorEvent {
    * sent may not have arrived. They were written to a connection that
    * ended before the server confirmed reading them (a pong, a reply, or
    * its answer to the close frame); they are not sent again, since that
-   * could deliver them twice.
+   * could deliver them twice. SessionLostError: how many events send()
+   * wrote that the server never acknowledged before it lost the session;
+   * they are not sent again either.
    */
   count?: number;
-  /** UnconfirmedError only: their distinct types, in the order first sent; "" stands for raw frames. */
+  /** UnconfirmedError and SessionLostError: their distinct types, in the order first sent; "" stands for raw frames. */
   types?: string[];
 }
 export interface RawEvent { type: "raw"; data: string | ArrayBuffer }
@@ -111,7 +116,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export interface Envelope<D> { type: string; id?: number; re?: number; data: D }
+export interface Envelope<D> { type: string; id?: number; re?: number; seq?: number; data: D }
 
 export interface Stats {
   state: State;
@@ -127,6 +132,14 @@ export interface Stats {
   unconfirmed: number;
   /** Replies that came after their request timed out or was aborted: expected, so not reported as errors. */
   lateReplies: number;
+  /** Reliable mode: events written again after a reconnect because the server had not acknowledged them. */
+  resent: number;
+  /** Reliable mode: inbound events dropped as already handled. */
+  duplicates: number;
+  /** Reliable mode: events written and waiting for the server's acknowledgement. */
+  unacked: number;
+  /** Reliable mode: resumes that found the session gone on the server (numbering restarted from 1). */
+  sessionRestarts: number;
   rttMs: number;
   /** Milliseconds since the epoch; 0 when not connected. */
   connectedSince: number;

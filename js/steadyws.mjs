@@ -5,7 +5,7 @@
 
 import {
   ACT_EVENT, ACT_REPLY, ACT_REQUEST, ACT_RAW,
-  SEND_YIELD, SEND_SOCKET, SEND_QUEUED, SEND_QUEUE_FULL, SEND_NO_QUEUE, SEND_DUPLICATE_ID,
+  SEND_YIELD, SEND_SOCKET, SEND_NUMBERED, SEND_QUEUED, SEND_QUEUE_FULL, SEND_NO_QUEUE, SEND_DUPLICATE_ID,
   NAME_MALFORMED, NAME_HANDLER, NAME_UNHANDLED_FRAME,
   CODE_TIMEOUT, CODE_CLOSED, CODE_QUEUE_FULL, CODE_NOT_CONNECTED, CODE_DUPLICATE_ID, CODE_TOO_LARGE, SEND_TOO_LARGE,
   TEXT_QUEUE_FULL, TEXT_NOT_CONNECTED, TEXT_DUPLICATE_ID,
@@ -22,6 +22,7 @@ export const DEFAULTS = Object.freeze({
   readLimit: 1048576,
   requestTimeoutMs: 10000,
   raw: false,
+  reliable: false,
 });
 
 import makeShim from "./shim.mjs";   // sdk/internal/jsws/shim.js as a module, made by make wasm
@@ -251,6 +252,7 @@ function makeAPI(core, X, go) {
 
     send(type, data) {
       if (typeof type !== "string" || type === "") throw new TypeError("steadyws: send(type, data): type must be a non-empty string");
+      if (type[0] === "$") throw reserved("send", type);
       const s = envelope(type, "", 0, toJSON("send(type, data)", data));
       return this.#push(s, s.length, this.#typeId(type));
     }
@@ -278,7 +280,10 @@ function makeAPI(core, X, go) {
       const r = ref();
       const sock = X.steadyws_send(this.#cid, r, size, tid);
       if (sock > SEND_QUEUED) {
-        shim.sendStr(sock & SEND_SOCKET, s);
+        // Reliable mode: Go numbered the event; the shim adds the number
+        // and keeps the string until the server acknowledges it.
+        if (sock & SEND_NUMBERED) shim.sendSeq(sock & SEND_SOCKET, this.#cid, X.steadyws_seq(), s);
+        else shim.sendStr(sock & SEND_SOCKET, s);
         if (sock & SEND_YIELD) shim.yield();   // Go has a confirmation ping to plan
         return true;
       }
@@ -299,6 +304,7 @@ function makeAPI(core, X, go) {
     request(type, data, options = {}) {
       return new Promise((resolve, reject) => {
         if (typeof type !== "string" || type === "") throw new TypeError("steadyws: request(type, data): type must be a non-empty string");
+        if (type[0] === "$") throw reserved("request", type);
         const { timeoutMs = 0, signal } = options;
         if (typeof timeoutMs !== "number") throw new TypeError("steadyws: request option timeoutMs must be a number");
         if (signal?.aborted) { reject(abortError(signal)); return; }
@@ -531,6 +537,13 @@ function makeAPI(core, X, go) {
   function checkHandler(method, type, fn) {
     if (typeof type !== "string" || type === "") throw new TypeError("steadyws: " + method + "(type, fn): type must be a non-empty string");
     if (typeof fn !== "function") throw new TypeError("steadyws: " + method + "(\"" + type + "\", fn): fn must be a function");
+    if (type[0] === "$") throw reserved(method, type);
+  }
+
+  // Types beginning with $ belong to the protocol (reliable mode's $hello
+  // and $ack).
+  function reserved(method, type) {
+    return new TypeError("steadyws: " + method + "(" + JSON.stringify(type) + ", ...): types beginning with $ are reserved for the protocol");
   }
 
   function checkEvent(name) {

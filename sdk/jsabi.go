@@ -43,8 +43,11 @@ const (
 // socket id means "send it now on that socket", with sendYield set when
 // JavaScript should then let Go run; the others mean what they say.
 const (
-	sendYield       = 1 << 30
-	sendSocket      = sendYield - 1
+	sendYield = 1 << 30
+	// sendNumbered: reliable mode numbered the event; JavaScript reads its
+	// number from steadyws_seq and sends it with it.
+	sendNumbered    = 1 << 29
+	sendSocket      = sendNumbered - 1
 	sendQueued      = 0
 	sendClosed      = -1
 	sendQueueFull   = -2
@@ -80,6 +83,9 @@ const (
 	nameUnconfirmed     = "UnconfirmedError"
 	nameUnhandledFrame  = "UnhandledFrameError"
 	nameUnreachable     = "UnreachableError"
+	nameSessionLost     = "SessionLostError"
+	nameUnsupported     = "ReliableUnsupportedError"
+	nameReserved        = "ReservedTypeError"
 
 	codeTimeout        = "timeout"
 	codeExpired        = "expired"

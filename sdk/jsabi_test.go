@@ -49,6 +49,7 @@ func jsTable() []jsConst {
 		shim("HIGH_WATER", highWater),
 		api("SEND_YIELD", sendYield),
 		api("SEND_SOCKET", sendSocket),
+		api("SEND_NUMBERED", sendNumbered),
 		api("SEND_QUEUED", sendQueued),
 		api("SEND_QUEUE_FULL", sendQueueFull),
 		api("SEND_NO_QUEUE", sendNoQueue),

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/steadyws/steadyws/sdk/internal/jsws"
+	"github.com/steadyws/steadyws/sdk/internal/reliable"
+	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
 // The JavaScript API's Go half. js/steadyws.mjs builds the Client class on
@@ -143,6 +145,7 @@ func jsStats(s Stats) any {
 		"state": s.State.String(), "attempts": s.Attempts, "reconnects": s.Reconnects,
 		"messagesIn": s.MessagesIn, "messagesOut": s.MessagesOut, "bytesIn": s.BytesIn, "bytesOut": s.BytesOut,
 		"queued": s.Queued, "dropped": s.Dropped, "unconfirmed": s.Unconfirmed, "lateReplies": s.LateReplies, "rttMs": float64(s.RTT) / float64(time.Millisecond),
+		"resent": s.Resent, "duplicates": s.Duplicates, "unacked": s.Unacked, "sessionRestarts": s.SessionRestarts,
 		"connectedSince": since,
 	}
 }
@@ -182,6 +185,9 @@ func jsConnect(a []js.Value) any {
 	jc.c = newClient(rawURL, &o, func(c *Client) {
 		c.dial = func(ctx context.Context, url string, o *Options, l *link) (conn, error) {
 			return dialBrowser(ctx, url, o, l, cid)
+		}
+		if c.rel != nil {
+			c.rel.kept = jsKept{cid}
 		}
 		jc.listen(c)
 	})
@@ -279,15 +285,22 @@ func (jc *jsClient) listen(c *Client) {
 		}
 	})
 	c.OnError(func(err error) {
-		if ue, ok := err.(*UnconfirmedError); ok {
-			types := make([]any, len(ue.Types))
-			for i, t := range ue.Types {
-				types[i] = t
-			}
-			jc.call("error", err.Error(), errorName(err), ue.Count, types)
+		var count int
+		var ts []string
+		switch e := err.(type) {
+		case *UnconfirmedError:
+			count, ts = e.Count, e.Types
+		case *SessionLostError:
+			count, ts = e.Count, e.Types
+		default:
+			jc.call("error", err.Error(), errorName(err))
 			return
 		}
-		jc.call("error", err.Error(), errorName(err))
+		types := make([]any, len(ts))
+		for i, t := range ts {
+			types[i] = t
+		}
+		jc.call("error", err.Error(), errorName(err), count, types)
 	})
 }
 
@@ -304,7 +317,36 @@ func (jc *jsClient) retire() {
 	}
 	delete(jsClients.m, jc.cid)
 	shimValue().Get("clients").Call("delete", jc.cid)
+	if jc.c.rel != nil {
+		// JavaScript's reconnect() after close() starts a new session.
+		jsKept{jc.cid}.forget()
+	}
 }
+
+// jsKept is where a JavaScript API client's reliable session keeps the
+// text of its events until the server acknowledges them: in the shim, as
+// the strings JavaScript sent, keyed by client and number (shim.js).
+type jsKept struct{ cid int32 }
+
+func (k jsKept) acked(seq int64) { browser.shim.Call("acked", k.cid, float64(seq)) }
+func (k jsKept) forget()         { browser.shim.Call("forget", k.cid) }
+func (k jsKept) resend(l *link, evs []reliable.Event) error {
+	if browser.shim.Call("resend", k.cid, socketID(l.conn)).Int() < 0 {
+		return errSocketGone
+	}
+	return nil
+}
+
+// lastSeq is the number steadyws_send gave the event it numbered last
+// (steadyws_seq reads it).
+var lastSeq int64
+
+// steadywsSeq returns the number of the event the last steadyws_send
+// numbered (its result had sendNumbered): JavaScript sends the event with
+// it. A second export call keeps steadyws_send's result an int32.
+//
+//go:wasmexport steadyws_seq
+func steadywsSeq() float64 { return float64(lastSeq) }
 
 // call invokes notify; an exception a listener lets escape is reported
 // through the error event instead of killing the client.
@@ -336,6 +378,13 @@ func errorName(err error) string {
 		return nameUnexpectedReply
 	case *UnconfirmedError:
 		return nameUnconfirmed
+	case *SessionLostError:
+		return nameSessionLost
+	case *ReservedTypeError:
+		return nameReserved
+	}
+	if err == ErrReliableUnsupported {
+		return nameUnsupported
 	}
 	return "Error"
 }
@@ -344,7 +393,7 @@ func errorName(err error) string {
 // requests ("request") of type t, so that Go routes them and suggests
 // among them.
 func (jc *jsClient) handle(kind, t string, on bool) {
-	if kind == "" {
+	if kind == "" || wire.Reserved(t) { // steadyws.mjs throws first
 		return
 	}
 	key := kind[:1] + ":" + t
@@ -396,17 +445,35 @@ func steadywsSend(cid, ref, size, tid int32) (out int32) {
 	if jc == nil {
 		return sendNoClient
 	}
+	c := jc.c
 	t := jc.typeName(tid)
-	l, err := jc.c.admit(frame{typ: MessageText, ref: ref, size: int(size)}, t, nil, jc.opener.Load())
+	opener := jc.opener.Load()
+	// Reliable mode numbers events, except an open handler's (they belong
+	// to that connection).
+	f := frame{typ: MessageText, ref: ref, size: int(size), numbered: c.rel != nil && tid > 0 && opener == nil}
+	l, err := c.admit(f, t, nil, opener)
 	if l == nil {
 		return sendResult(l, err)
 	}
-	before := wakeups.Load()
-	jc.c.sent(l, t, int(size), tid >= 0)
-	if wakeups.Load() != before {
-		return sendResult(l, err) | sendYield
+	res := sendResult(l, err)
+	if f.numbered {
+		// JavaScript sends it at once, in the order of these calls: the
+		// number follows the order on the wire (see number).
+		if !c.number(l, &f, t) {
+			c.mu.Lock()
+			err = c.enqueueLocked(queued{frame: f, t: t, at: c.now()})
+			c.mu.Unlock()
+			return sendResult(nil, err)
+		}
+		lastSeq = f.seq
+		res |= sendNumbered
 	}
-	return sendResult(l, err)
+	before := wakeups.Load()
+	c.sent(l, t, int(size), tid >= 0 && !f.numbered)
+	if wakeups.Load() != before {
+		return res | sendYield
+	}
+	return res
 }
 
 // steadywsRequest is steadywsSend for a request with the given id, failed

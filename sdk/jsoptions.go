@@ -34,7 +34,7 @@ func (e *optionTypeError) Error() string { return e.msg }
 // The keys of the options object and of its sections, in the order in which
 // their values are checked.
 var (
-	jsOptionKeys    = []string{"protocols", "connectTimeoutMs", "backoff", "maxRetries", "heartbeat", "queue", "readLimit", "requestTimeoutMs", "raw", "shouldReconnect"}
+	jsOptionKeys    = []string{"protocols", "connectTimeoutMs", "backoff", "maxRetries", "heartbeat", "queue", "readLimit", "requestTimeoutMs", "raw", "reliable", "shouldReconnect"}
 	jsBackoffKeys   = []string{"initialMs", "maxMs", "factor", "jitter", "resetAfterMs"}
 	jsHeartbeatKeys = []string{"intervalMs", "timeoutMs"}
 	jsQueueKeys     = []string{"limit", "bytes", "maxAgeMs"}
@@ -88,6 +88,13 @@ func decodeJSOptions(v any) (Options, error) {
 			d.fail("raw", "a boolean", v)
 		}
 	}
+	if v, ok := present(m, "reliable"); ok {
+		if b, isBool := v.(bool); isBool {
+			o.Reliable = b
+		} else {
+			d.fail("reliable", "a boolean", v)
+		}
+	}
 	if v, ok := present(m, "shouldReconnect"); ok {
 		if f, isFunc := v.(func(CloseInfo) bool); isFunc {
 			o.ShouldReconnect = f
@@ -139,7 +146,7 @@ const jsOptionDefaults = `{"protocols":[],"connectTimeoutMs":10000,` +
 	`"backoff":{"initialMs":500,"maxMs":30000,"factor":2,"jitter":0.5,"resetAfterMs":5000},` +
 	`"maxRetries":0,"heartbeat":{"intervalMs":25000,"timeoutMs":10000},` +
 	`"queue":{"limit":1000,"bytes":1048576,"maxAgeMs":0},` +
-	`"readLimit":1048576,"requestTimeoutMs":10000,"raw":false}`
+	`"readLimit":1048576,"requestTimeoutMs":10000,"raw":false,"reliable":false}`
 
 // optDecoder keeps the first problem found; later checks do nothing.
 type optDecoder struct{ err error }

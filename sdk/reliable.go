@@ -89,7 +89,10 @@ var errHelloEnded = errors.New("steadyws: connection ended before the $hello rep
 func (c *Client) hello(ctx context.Context, l *link) error {
 	s := c.rel
 	done := make(chan error, 1)
-	p := &pending{t: wire.TypeHello, link: l, fin: func(r reply) { done <- c.welcome(l, r) }}
+	p := &pending{t: wire.TypeHello, link: l, fin: func(r reply) {
+		done <- c.welcome(l, r)
+		wakeups.Add(1) // in the browser, an export then lets this goroutine run
+	}}
 	c.addPending(p)
 	s.mu.Lock()
 	ack := s.recv.Last()

@@ -69,8 +69,8 @@ func TestReliableEchoAcrossDrops(t *testing.T) {
 		}
 	}
 	eventually(t, 5*time.Second, "everything acknowledged", func() bool { return c.Stats().Unacked == 0 })
-	if st := c.Stats(); st.Reconnects < 1 || st.Resent == 0 {
-		t.Errorf("stats %+v, want a reconnect and events resent", st)
+	if st := c.Stats(); st.Reconnects < 1 {
+		t.Errorf("stats %+v, want a reconnect", st)
 	}
 }
 

@@ -58,6 +58,12 @@ func (c *Client) route(l *link, typ MessageType, e envelope, err error, size int
 			return routed{}
 		}
 		c.confirmReply(l, p, now)
+		if p.t == wire.TypeHello {
+			// Reliable mode's $hello is the core's own request, whoever
+			// holds the handlers: its reply is taken here (welcome).
+			p.replied(e)
+			return routed{}
+		}
 		return routed{act: actReply, p: p}
 	case wire.KindPing:
 		return routed{act: actPong}
@@ -98,10 +104,11 @@ func (l *link) routeHead(typ MessageType, head []byte, size int, how int32) int3
 	if c.enveloped(typ) {
 		if how != routeHeadOnly {
 			e, err = scanEnvelope(head)
-		} else if e, err = scanHead(head); err != nil || e.ID == 0 && e.Re == 0 && !c.eventHandled(e.Type) {
+		} else if e, err = scanHead(head); err != nil || e.ID == 0 && e.Re == 0 && !c.eventHandled(e.Type) || wire.Reserved(e.Type) {
 			// A head with neither id nor re may belong to a request or a
 			// reply whose id or re comes after data: only an event with a
-			// handler is routed without the whole message.
+			// handler is routed without the whole message. The protocol's
+			// own frames ($hello's reply) are read whole.
 			return actFull
 		}
 	}

@@ -82,6 +82,7 @@ func shimValue() js.Value {
 
 type browserConn struct {
 	id     int32
+	cid    int32 // the JavaScript API client that owns it, or 0
 	l      *link
 	opened chan struct{}
 	failed chan CloseInfo // a close before open
@@ -110,7 +111,7 @@ func dialBrowser(ctx context.Context, url string, o *Options, l *link, cid int32
 	sh := shimValue()
 	browser.mu.Lock()
 	browser.next++
-	bc := &browserConn{id: browser.next, l: l, opened: make(chan struct{}), failed: make(chan CloseInfo, 1)}
+	bc := &browserConn{id: browser.next, cid: cid, l: l, opened: make(chan struct{}), failed: make(chan CloseInfo, 1)}
 	browser.socks[bc.id] = bc
 	browser.mu.Unlock()
 	protocols := make([]any, len(o.Protocols))
@@ -174,6 +175,14 @@ func onSocketEvent(id int32, kind int, a, b, c js.Value) {
 
 func (bc *browserConn) write(ctx context.Context, f frame) error {
 	sh := browser.shim
+	if f.ref > 0 && f.seq > 0 {
+		// A reliable-mode event the JavaScript API queued: the shim adds
+		// its number and keeps it until acknowledged (reliable.go).
+		if !sh.Call("sendRefSeq", bc.id, f.ref, bc.cid, float64(f.seq)).Bool() {
+			return errSocketGone
+		}
+		return nil
+	}
 	if f.ref > 0 {
 		if !sh.Call("sendRef", bc.id, f.ref).Bool() {
 			return errSocketGone

@@ -23,6 +23,7 @@ const dec = new TextDecoder();
 const socks = new Map();       // socket id -> {ws, cid}
 const refs = new Map();        // ref -> string held for a queued message
 const clients = new Map();     // client id -> dispatch(action, data) of the JavaScript API
+const kept = new Map();        // client id -> {q: [seq, string, ...], head}: reliable mode's events written, not yet acknowledged
 let goEvent = null;            // js.Func: (sock, kind, a, b, c)
 let goYield = null;            // js.Func doing nothing: lets woken goroutines run
 let bufPtr = 0, bufCap = 0, u8 = null, region = null;
@@ -191,6 +192,29 @@ function sendGo(id, text, ptr, n, b) {
   return s.ws.bufferedAmount + s.outBytes;
 }
 
+// Reliable mode (sdk/reliable.go): Go numbers the JavaScript API's events
+// and decides when they are acknowledged or sent again; the shim keeps
+// their strings, numbered, until then.
+
+// numbered puts "seq":n into an event JavaScript wrote as
+// {"type":T,"data":D} (or {"type":T}), before data as the protocol has it.
+// A type's JSON string cannot hold ,"data": (its quotes are escaped), so
+// the first one is the key.
+function numbered(s, seq) {
+  let i = s.indexOf(',"data":');
+  if (i < 0) i = s.length - 1;
+  return s.slice(0, i) + ',"seq":' + seq + s.slice(i);
+}
+
+// sendSeq numbers event str, keeps it for client cid and sends it.
+function sendSeq(id, cid, seq, str) {
+  str = numbered(str, seq);
+  let k = kept.get(cid);
+  if (k === undefined) kept.set(cid, k = { q: [], head: 0 });
+  k.q.push(seq, str);
+  return sendStr(id, str);
+}
+
 // flush sends the frames send queued, in order.
 function flush(s) {
   const out = s.out;
@@ -244,6 +268,31 @@ return {
     return str === undefined ? false : sendStr(id, str);
   },
   release(ref) { refs.delete(ref); },
+  sendSeq,
+  // sendRefSeq sends a queued event (see sendRef) with its number.
+  sendRefSeq(id, ref, cid, seq) {
+    const str = refs.get(ref);
+    refs.delete(ref);
+    return str === undefined ? false : sendSeq(id, cid, seq, str);
+  },
+  // acked lets go of client cid's events up to seq.
+  acked(cid, seq) {
+    const k = kept.get(cid);
+    if (k === undefined) return;
+    while (k.head < k.q.length && k.q[k.head] <= seq) { k.q[k.head + 1] = null; k.head += 2; }
+    if (k.head === k.q.length) { k.q.length = 0; k.head = 0; }
+    else if (k.head > 1024 && k.head * 2 > k.q.length) { k.q.splice(0, k.head); k.head = 0; }
+  },
+  // resend sends client cid's kept events again, in order, on socket id;
+  // -1 when the socket is gone.
+  resend(cid, id) {
+    const k = kept.get(cid);
+    if (!socks.has(id)) return -1;
+    if (k === undefined) return 0;
+    for (let i = k.head + 1; i < k.q.length; i += 2) sendStr(id, k.q[i]);
+    return (k.q.length - k.head) / 2;
+  },
+  forget(cid) { kept.delete(cid); },
   // reexamine asks Go to route a message of socket id again, whole: the
   // JavaScript API found id or re after data in a message Go routed by its
   // head as an event. It returns the action.
@@ -254,6 +303,11 @@ return {
   },
   // live counts what the shim holds, for tests that check that nothing is
   // left behind: sockets (each with its four event handlers), strings held
-  // for queued messages, pending timers, registered JavaScript clients.
-  live() { return { sockets: socks.size, refs: refs.size, timers, clients: clients.size }; },
+  // for queued messages, pending timers, registered JavaScript clients,
+  // events kept for reliable sessions.
+  live() {
+    let k = 0;
+    for (const v of kept.values()) k += (v.q.length - v.head) / 2;
+    return { sockets: socks.size, refs: refs.size, timers, clients: clients.size, kept: k };
+  },
 };

@@ -41,7 +41,8 @@ func init() {
 }
 
 func newReliable() *server.Server {
-	srv := server.New(&server.Options{Reliable: true})
+	// Pages of any origin: the browser tests' page is served elsewhere.
+	srv := server.New(&server.Options{Reliable: true, OriginPatterns: []string{"*"}})
 	server.Handle(srv, "echo", func(ctx context.Context, c *server.Conn, m json.RawMessage) {
 		_ = server.Send(ctx, c, "echo", m)
 	})
