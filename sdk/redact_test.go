@@ -95,8 +95,25 @@ func TestSecretsNeverInErrors(t *testing.T) {
 			}
 			reported = append(reported, err)
 
-			c := sdk.New(u, o)
+			// The client starts at New: hold its first attempt until its
+			// handlers are registered, or a client that fails at once
+			// could stop before record hears its final close event.
+			ready := make(chan struct{})
+			gated := *o
+			gated.URL = func(ctx context.Context) (string, error) {
+				select {
+				case <-ready:
+				case <-ctx.Done():
+					return "", ctx.Err()
+				}
+				if o.URL != nil {
+					return o.URL(ctx)
+				}
+				return u, nil
+			}
+			c := sdk.New(u, &gated)
 			r := record(c)
+			close(ready)
 			ctx := ctxFor(t, 10*time.Second)
 			if err := sdk.Send(ctx, c, "note", echoMsg{N: 1}); err != nil {
 				reported = append(reported, err)

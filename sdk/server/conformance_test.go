@@ -373,7 +373,13 @@ func TestSlowClientClosed1013(t *testing.T) {
 	counts := make([]int, broadcasts)
 	for i := range broadcasts {
 		counts[i] = server.Broadcast(ctx, h.srv, "news", payload)
-		time.Sleep(5 * time.Millisecond) // let the writers drain: only the silent client should fall behind
+		// Let every reader take this one before the next: only the silent
+		// client may fall behind, however slow the machine.
+		for r := 0; r < readers && ctx.Err() == nil; r++ {
+			for got[r].Load() < int32(i+1) && ctx.Err() == nil {
+				time.Sleep(time.Millisecond)
+			}
+		}
 	}
 	wg.Wait()
 	for i := range readers {

@@ -41,8 +41,8 @@ type Server struct {
 	subErr      error
 
 	internal serverhook.Hooks // set before serving, by the test server only
-	rel   relServer // reliable mode
-	early []error   // reported before any OnError was registered
+	rel      relServer        // reliable mode
+	early    []error          // reported before any OnError was registered
 }
 
 type hooks struct {
