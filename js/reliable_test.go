@@ -35,7 +35,8 @@ func TestReliableRoundTrip(t *testing.T) {
 			}
 			if (i === 15 || i === 30) await ctl(CTL + "/drop");
 		}
-		await until("every echo", () => echoes.length >= 40, 10000);
+		try { await until("every echo", () => echoes.length >= 40, 10000); }
+		catch (e) { throw new Error(e.message + ": got " + JSON.stringify(echoes) + ", stats " + JSON.stringify(c.stats())); }
 		await until("everything acknowledged", () => c.stats().unacked === 0, 3000);
 		await sleep(150);
 		const stats = c.stats();
