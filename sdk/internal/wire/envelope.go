@@ -68,14 +68,11 @@ func Scan(b []byte) (Envelope, error) {
 					e.Re = n
 				}
 			case "seq":
-				// Only reliable mode gives seq a meaning: elsewhere it is
-				// any other key, and a value that is not a number leaves 0.
-				at := s.i
-				if n, ok := s.positiveInt(); ok && s.i < len(s.b) && (s.b[s.i] == ',' || s.b[s.i] == '}' || s.b[s.i] <= ' ') {
-					e.Seq = n
-				} else if s.i = at; !s.skipValue() {
+				n, ok := s.seq()
+				if !ok {
 					return e, s.fail("bad value for \"seq\"")
 				}
+				e.Seq = n
 			default:
 				if !s.skipValue() {
 					return e, s.fail("bad value for " + Quote(string(key)))
@@ -287,6 +284,19 @@ func (s *scanner) positiveInt() (int64, bool) {
 	return n, true
 }
 
+// seq reads reliable mode's "seq": a positive integer is the number. Only
+// reliable mode gives seq a meaning, so elsewhere it is any other key: a
+// value that is not such a number is skipped and gives 0. ok is false for
+// a value that is not JSON.
+func (s *scanner) seq() (n int64, ok bool) {
+	at := s.i
+	if n, ok := s.positiveInt(); ok && s.i < len(s.b) && (s.b[s.i] == ',' || s.b[s.i] == '}' || s.b[s.i] <= ' ') {
+		return n, true
+	}
+	s.i = at
+	return 0, s.skipValue()
+}
+
 // skipValue moves past any JSON value.
 func (s *scanner) skipValue() bool {
 	if s.i >= len(s.b) {
@@ -455,14 +465,11 @@ func ScanHead(b []byte) (Envelope, error) {
 				e.Re = n
 			}
 		case "seq":
-			// As in Scan: a positive integer is the number; any other
-			// value is skipped.
-			at := s.i
-			if n, ok := s.positiveInt(); ok && s.i < len(s.b) && (s.b[s.i] == ',' || s.b[s.i] == '}' || s.b[s.i] <= ' ') {
-				e.Seq = n
-			} else if s.i = at; !s.skipValue() || s.i >= len(s.b) {
+			n, ok := s.seq()
+			if !ok || s.i >= len(s.b) {
 				return e, s.fail("head too short")
 			}
+			e.Seq = n
 		case "data", "error":
 			if e.Type == "" || e.ID > 0 && e.Re > 0 {
 				return e, s.fail("head too short")
