@@ -93,3 +93,69 @@ func TestReliableUnsupportedServer(t *testing.T) {
 		t.Errorf("state %s, errors %v; want closed after one ReliableUnsupportedError", got.State, got.Errors)
 	}
 }
+
+// TestReliableSessionSurvivesCloseAndReconnect: close() and then
+// reconnect() go on with the same session, as Close and Reconnect do
+// natively. Events written while the server was silent, and so never
+// acknowledged, arrive once after the reconnect, with no SessionLostError;
+// the session waits in Go meanwhile (goStats().retiredSessions). A new
+// session would have lost them: its client forgets what the old one kept,
+// and the server's echoes belong to the old session.
+func TestReliableSessionSurvivesCloseAndReconnect(t *testing.T) {
+	ctx := page(t)
+	s := newServer(t)
+	var got struct {
+		Echoes          []int
+		Errors          []string
+		UnackedAtClose  int
+		RetiredSessions int
+		Stats           map[string]any
+		After           int
+	}
+	run(t, ctx, s, `
+		const RWS = WS.replace(/\/ws$/, "/reliable");
+		const base = steadyws.goStats().retiredSessions;
+		const c = steadyws.connect(RWS, { ...fast, reliable: true });
+		const echoes = [], errors = [];
+		c.on("echo", (d) => echoes.push(d.n));
+		c.onerror = (e) => errors.push(e.error.name);
+		await opened(c);
+		c.send("echo", { n: 1 });
+		await until("the first echo", () => echoes.length === 1, 5000);
+		await until("the first acknowledged", () => c.stats().unacked === 0, 3000);
+		await ctl(CTL + "/silent?on=true");
+		for (let i = 2; i <= 5; i++) c.send("echo", { n: i });
+		await until("four kept", () => c.stats().unacked === 4, 3000);
+		c.close();
+		await until("closed", () => c.state === "closed", 3000);
+		const unackedAtClose = c.stats().unacked;
+		await until("the session retired", () => steadyws.goStats().retiredSessions - base === 1, 3000);
+		const retired = steadyws.goStats().retiredSessions - base;
+		await ctl(CTL + "/silent?on=false");
+		c.reconnect();
+		try { await until("every echo", () => echoes.length >= 5, 10000); }
+		catch (e) { throw new Error(e.message + ": got " + JSON.stringify(echoes) + ", stats " + JSON.stringify(c.stats())); }
+		await until("everything acknowledged", () => c.stats().unacked === 0, 3000);
+		await sleep(200);
+		const stats = c.stats();
+		c.close();
+		await until("closed again", () => c.state === "closed", 3000);
+		await until("retired again", () => steadyws.goStats().retiredSessions - base === 1, 3000);
+		return { Echoes: echoes, Errors: errors, UnackedAtClose: unackedAtClose, RetiredSessions: retired,
+			Stats: stats, After: steadyws.goStats().retiredSessions - base };`, &got)
+	if !reflect.DeepEqual(got.Echoes, []int{1, 2, 3, 4, 5}) {
+		t.Errorf("echoes %v, want 1..5 once each", got.Echoes)
+	}
+	if len(got.Errors) != 0 {
+		t.Errorf("error events %v, want none (the session was kept)", got.Errors)
+	}
+	if got.UnackedAtClose != 4 || got.RetiredSessions != 1 {
+		t.Errorf("after close(): %d unacknowledged, %d retired sessions; want 4 and 1", got.UnackedAtClose, got.RetiredSessions)
+	}
+	if got.Stats["sessionRestarts"] != 0.0 || got.Stats["duplicates"] != 0.0 || got.Stats["unacked"] != 0.0 {
+		t.Errorf("stats %v, want no session restart, no duplicate, nothing unacknowledged", got.Stats)
+	}
+	if got.After != 1 {
+		t.Errorf("%d retired sessions after the second close(), want 1 (the page still holds the client)", got.After)
+	}
+}

@@ -188,6 +188,8 @@ export interface GoStats {
   clients: number;
   /** The same, counted in the socket shim. */
   shimClients: number;
+  /** Sessions of closed reliable clients, kept for a reconnect() until the page drops the client object. */
+  retiredSessions: number;
 }
 
 export interface Steadyws {

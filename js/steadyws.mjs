@@ -169,8 +169,13 @@ function makeAPI(core, X, go) {
     return err;
   }
 
+  // A closed reliable client's session waits in Go for a reconnect() until
+  // the page lets go of the client object.
+  const sessions = new FinalizationRegistry((box) => { core.forget(box.cid); });
+
   class Client {
     #cid;
+    #box = { cid: 0 };        // #cid, for sessions' callback (which must not hold this)
     #state = "connecting";
     #listeners = new Map();   // event name -> Set of listeners
     #handlers = new Map();    // message type -> Set of handlers
@@ -190,12 +195,14 @@ function makeAPI(core, X, go) {
       this.#url = url;
       this.#options = options ?? {};
       this.#connect();
+      sessions.register(this, this.#box);
       for (const name of EVENTS) this["on" + name] = null;
     }
 
     // #connect makes the Go client behind this one. When that client stops
     // for good, Go lets it go (after the "closed" state, when this one
-    // keeps its final stats and error), and reconnect() makes another.
+    // keeps its final stats and error), and reconnect() makes another,
+    // which goes on with the old one's reliable session.
     #connect() {
       const gen = ++this.#gen;
       // The Go client may report (even stop for good, when the url function
@@ -205,9 +212,9 @@ function makeAPI(core, X, go) {
         if (gen !== this.#gen) return;
         if (early) early.push(n);
         else this.#notify(...n);
-      });
+      }, this.#cid);
       if (r.error !== undefined) throw new ({ TypeError, RangeError }[r.name] ?? Error)(r.error);
-      this.#cid = r.cid;
+      this.#cid = this.#box.cid = r.cid;
       const held = early;
       early = null;
       queueMicrotask(() => { for (const n of held) if (gen === this.#gen) this.#notify(...n); });

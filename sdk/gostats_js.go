@@ -12,9 +12,9 @@ import (
 // runtime.ReadMemStats would add about 40 KB to the browser build.
 func goStats() any {
 	jsClients.mu.Lock()
-	n := len(jsClients.m)
+	n, kept := len(jsClients.m), len(jsClients.retired)
 	jsClients.mu.Unlock()
-	return map[string]any{"numGC": int(gcCycles.Load()), "clients": n, "shimClients": shimValue().Get("clients").Get("size").Int()}
+	return map[string]any{"numGC": int(gcCycles.Load()), "clients": n, "retiredSessions": kept, "shimClients": shimValue().Get("clients").Get("size").Int()}
 }
 
 var gcCycles atomic.Int64

@@ -50,6 +50,10 @@ var jsClients struct {
 	mu   sync.Mutex
 	next int32
 	m    map[int32]*jsClient
+	// retired holds the sessions of closed reliable clients, by client id,
+	// until reconnect() takes one up again or the page lets go of the
+	// client.
+	retired map[int32]*session
 }
 
 func jsLookup(cid int32) *jsClient {
@@ -65,6 +69,7 @@ func JSAPI() js.Value {
 	jsClients.mu.Lock()
 	if jsClients.m == nil {
 		jsClients.m = make(map[int32]*jsClient)
+		jsClients.retired = make(map[int32]*session)
 	}
 	jsClients.mu.Unlock()
 	api := js.Global().Get("Object").New()
@@ -132,6 +137,20 @@ func JSAPI() js.Value {
 		}
 		return "steadyws: client closed"
 	})
+	// forget lets go of the session a closed reliable client keeps for a
+	// later reconnect(): steadyws.mjs calls it once the page has dropped
+	// the client object.
+	fn("forget", func(a []js.Value) any {
+		cid := int32(a[0].Int())
+		jsClients.mu.Lock()
+		_, ok := jsClients.retired[cid]
+		delete(jsClients.retired, cid)
+		jsClients.mu.Unlock()
+		if ok {
+			jsKept{cid}.forget()
+		}
+		return nil
+	})
 	fn("goStats", func([]js.Value) any { return goStats() })
 	return api
 }
@@ -150,8 +169,10 @@ func jsStats(s Stats) any {
 	}
 }
 
-// jsConnect(url, options, notify) returns the new client's id, or
-// {error, name} for JavaScript to throw.
+// jsConnect(url, options, notify[, previous]) returns the new client's id,
+// or {error, name} for JavaScript to throw. previous, the id of the closed
+// client this one replaces (reconnect() after close()), hands over its
+// reliable session.
 func jsConnect(a []js.Value) any {
 	if len(a) < 3 {
 		return jsError("TypeError", "steadyws: connect(url, options) needs a URL")
@@ -181,12 +202,23 @@ func jsConnect(a []js.Value) any {
 	cid := jsClients.next
 	jc := &jsClient{cid: cid, notify: notify, removes: make(map[string]func())}
 	jsClients.m[cid] = jc
+	var carried *session
+	prev := int32(-1)
+	if len(a) > 3 && a[3].Type() == js.TypeNumber {
+		prev = int32(a[3].Int())
+		carried = jsClients.retired[prev]
+		delete(jsClients.retired, prev)
+	}
 	jsClients.mu.Unlock()
 	jc.c = newClient(rawURL, &o, func(c *Client) {
 		c.dial = func(ctx context.Context, url string, o *Options, l *link) (conn, error) {
 			return dialBrowser(ctx, url, o, l, cid)
 		}
 		if c.rel != nil {
+			if carried != nil {
+				c.rel = carried
+				browser.shim.Call("rekey", prev, cid)
+			}
 			c.rel.kept = jsKept{cid}
 		}
 		jc.listen(c)
@@ -318,8 +350,11 @@ func (jc *jsClient) retire() {
 	delete(jsClients.m, jc.cid)
 	shimValue().Get("clients").Call("delete", jc.cid)
 	if jc.c.rel != nil {
-		// JavaScript's reconnect() after close() starts a new session.
-		jsKept{jc.cid}.forget()
+		// A reliable session outlives its client, as Close and Reconnect
+		// keep it natively: reconnect() after close() goes on with it
+		// (resending what was never acknowledged), until steadyws.mjs says
+		// the page has let go of the client (forget).
+		jsClients.retired[jc.cid] = jc.c.rel
 	}
 }
 

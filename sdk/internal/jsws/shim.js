@@ -293,6 +293,13 @@ return {
     return (k.q.length - k.head) / 2;
   },
   forget(cid) { kept.delete(cid); },
+  // rekey hands client from's kept events to client to: a JavaScript
+  // client restarted after close() goes on with its session.
+  rekey(from, to) {
+    const k = kept.get(from);
+    kept.delete(from);
+    if (k !== undefined) kept.set(to, k);
+  },
   // reexamine asks Go to route a message of socket id again, whole: the
   // JavaScript API found id or re after data in a message Go routed by its
   // head as an event. It returns the action.
