@@ -16,11 +16,11 @@ import (
 // is set up: after OnConnect ran (on a reliable server, after the client's
 // $hello was answered), or after the connection ended or was refused. The
 // connection is then served on a goroutine of its own until it ends, so
-// that net/http's request, response and the goroutine that served them
-// are not kept for the connection's whole life (a third of an idle
-// connection's memory). Connection.Context still carries the values of the
-// request's context; a middleware that releases what it put there when
-// ServeHTTP returns must not put it there.
+// that net/http's request, response, buffers and the goroutine that served
+// them are not kept for the connection's whole life (together more than
+// half of what an idle connection cost). Conn.Context still carries the
+// values of the request's context: a middleware must not release what it
+// put there for handlers when ServeHTTP returns.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	down := s.shutdown
