@@ -77,8 +77,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Buffer sizes of an accepted connection. net/http hands a hijacked
 // connection over with its own 4 KiB reader and 4 KiB writer, which
-// coder/websocket keeps for the connection's life: half the memory of an
-// idle connection. A small message still takes one read and one write
+// coder/websocket keeps for the connection's life: more than a third of
+// what an idle connection cost. A small message still takes one read and one write
 // call with these; a burst of them is read 1 KiB at a time instead of 4, and
 // a frame larger than the writer goes out in two writes (payloads larger
 // than either buffer bypass it, as before).
@@ -110,6 +110,14 @@ type hijacker struct {
 }
 
 func (h *hijacker) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+
+// WriteHeaderNow forwards to w's, which coder/websocket calls when it is
+// there: gin's writer sends the status line only then.
+func (h *hijacker) WriteHeaderNow() {
+	if n, ok := h.ResponseWriter.(interface{ WriteHeaderNow() }); ok {
+		n.WriteHeaderNow()
+	}
+}
 
 // Hijack reads and writes through the net.Conn the wrapped Hijack returns,
 // as coder/websocket does with its reader. Bytes already buffered (a client

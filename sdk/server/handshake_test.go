@@ -123,3 +123,34 @@ func TestServeHTTPReturnsOnceConnected(t *testing.T) {
 		})
 	}
 }
+
+// lateHeaderWriter holds the status back until WriteHeaderNow, as gin's
+// writer does.
+type lateHeaderWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *lateHeaderWriter) WriteHeader(status int) { w.status = status }
+func (w *lateHeaderWriter) WriteHeaderNow()        { w.ResponseWriter.WriteHeader(w.status) }
+func (w *lateHeaderWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// TestWriterThatSendsTheStatusLate: a framework's writer that sends the
+// status line only on WriteHeaderNow (gin's) still gets its 101 out.
+func TestWriterThatSendsTheStatusLate(t *testing.T) {
+	srv := server.New(nil)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv.ServeHTTP(&lateHeaderWriter{ResponseWriter: w}, r)
+	}))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		ts.Close()
+	})
+	pingPong(t, dial(t, "ws"+strings.TrimPrefix(ts.URL, "http")))
+}
