@@ -369,10 +369,29 @@ func TestSlowClientClosed1013(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 
+	// Once Broadcast stops counting the silent client, its queue overflowed
+	// and the server is closing it: it then reads what was written, then the
+	// close frame. It must start before coder/websocket gives up writing
+	// the close frame (5 s), however long the remaining broadcasts take on
+	// a loaded machine.
+	slowEnd := make(chan error, 1)
+	startSlow := sync.OnceFunc(func() {
+		go func() {
+			for {
+				if _, _, err := slow.Read(ctx); err != nil {
+					slowEnd <- err
+					return
+				}
+			}
+		}()
+	})
 	payload := strings.Repeat("x", 1<<10)
 	counts := make([]int, broadcasts)
 	for i := range broadcasts {
 		counts[i] = server.Broadcast(ctx, h.srv, "news", payload)
+		if counts[i] == readers {
+			startSlow()
+		}
 		// Let every reader take this one before the next: only the silent
 		// client may fall behind, however slow the machine.
 		for r := 0; r < readers && ctx.Err() == nil; r++ {
@@ -390,15 +409,9 @@ func TestSlowClientClosed1013(t *testing.T) {
 	if counts[0] != readers+1 || counts[broadcasts-1] != readers {
 		t.Fatalf("Broadcast counts %v: want %d at first and %d once the silent client is gone", counts, readers+1, readers)
 	}
-	// The silent client now reads: what was written, then the close frame.
-	for {
-		_, _, err := slow.Read(ctx)
-		if err != nil {
-			if websocket.CloseStatus(err) != websocket.StatusTryAgainLater {
-				t.Fatalf("silent client ended with %v, want close 1013", err)
-			}
-			break
-		}
+	startSlow()
+	if err := <-slowEnd; websocket.CloseStatus(err) != websocket.StatusTryAgainLater {
+		t.Fatalf("silent client ended with %v, want close 1013", err)
 	}
 	var full bool
 	for deadline := time.Now().Add(5 * time.Second); !full && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {

@@ -57,6 +57,8 @@ type Conn struct {
 	pending map[int64]chan wire.Envelope // Request calls waiting for a reply
 
 	rel relConn // reliable mode
+
+	started chan struct{} // closed once OnConnect ran or serve ended; serve's goroutine only
 }
 
 type frame struct {
@@ -82,10 +84,10 @@ func newConn(s *Server, ws *websocket.Conn, r *http.Request, principal string) *
 		subprotocol: ws.Subprotocol(),
 	}
 	// The handshake's values (what a middleware put in r's context) without
-	// its cancellation, ended by the connection or the server.
+	// its cancellation, ended by the connection, or by Shutdown (which
+	// cancels each connection's rather than tie every one to the server's,
+	// which would cost each a child context and an entry in the server's).
 	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(r.Context()))
-	stop := context.AfterFunc(s.ctx, c.cancel)
-	context.AfterFunc(c.ctx, func() { stop() })
 	ws.SetReadLimit(-1) // readMessage enforces Options.ReadLimit without closing
 	return c
 }
@@ -212,7 +214,9 @@ func (c *Conn) touch() { c.lastRead.Store(time.Now().UnixNano()) }
 // serve runs the connection until it ends.
 func (c *Conn) serve() {
 	s := c.s
+	defer c.setUp()
 	if !s.register(c) {
+		c.cancel()
 		_ = c.ws.Close(websocket.StatusServiceRestart, "server restarting")
 		return
 	}
@@ -278,7 +282,9 @@ func (c *Conn) idleCheck() {
 		c.idle.Reset(half - since)
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, half)
+	// Not c.ctx: its Done channel and a child would stay with the
+	// connection. Ping also returns when the connection closes.
+	ctx, cancel := context.WithTimeout(context.Background(), half)
 	err := c.ws.Ping(ctx)
 	cancel()
 	if err == nil {

@@ -3,15 +3,24 @@
 package server
 
 import (
+	"bufio"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 
 	"github.com/coder/websocket"
 )
 
-// ServeHTTP accepts a WebSocket handshake and serves the connection until
-// it ends.
+// ServeHTTP accepts a WebSocket handshake and returns once the connection
+// is set up: after OnConnect ran (on a reliable server, after the client's
+// $hello was answered), or after the connection ended or was refused. The
+// connection is then served on a goroutine of its own until it ends, so
+// that net/http's request, response, buffers and the goroutine that served
+// them are not kept for the connection's whole life (together more than
+// half of what an idle connection cost). Conn.Context still carries the
+// values of the request's context: a middleware must not release what it
+// put there for handlers when ServeHTTP returns.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	down := s.shutdown
@@ -51,12 +60,82 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		principal = p
 	}
 
-	ws, err := websocket.Accept(w, r, s.accept)
+	ws, err := websocket.Accept(smallBuffers(w), r, s.accept)
 	if err != nil {
 		return // Accept answered with the reason
 	}
 	c := newConn(s, ws, r, principal)
-	c.serve()
+	started := make(chan struct{})
+	c.started = started
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		c.serve()
+	}()
+	<-started
+}
+
+// Buffer sizes of an accepted connection. net/http hands a hijacked
+// connection over with its own 4 KiB reader and 4 KiB writer, which
+// coder/websocket keeps for the connection's life: more than a third of
+// what an idle connection cost. A small message still takes one read and one write
+// call with these; a burst of them is read 1 KiB at a time instead of 4, and
+// a frame larger than the writer goes out in two writes (payloads larger
+// than either buffer bypass it, as before).
+const (
+	readBufferSize  = 1024
+	writeBufferSize = 1024
+)
+
+// smallBuffers wraps w so that its Hijack returns buffers of
+// readBufferSize and writeBufferSize over the hijacked connection. A
+// writer that cannot be hijacked is returned as it is, so that Accept
+// answers it as it would have.
+func smallBuffers(w http.ResponseWriter) http.ResponseWriter {
+	for rw := w; ; {
+		switch t := rw.(type) {
+		case http.Hijacker:
+			return &hijacker{ResponseWriter: w, hj: t}
+		case interface{ Unwrap() http.ResponseWriter }:
+			rw = t.Unwrap()
+		default:
+			return w
+		}
+	}
+}
+
+type hijacker struct {
+	http.ResponseWriter
+	hj http.Hijacker
+}
+
+func (h *hijacker) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+
+// WriteHeaderNow forwards to w's, which coder/websocket calls when it is
+// there: gin's writer sends the status line only then.
+func (h *hijacker) WriteHeaderNow() {
+	if n, ok := h.ResponseWriter.(interface{ WriteHeaderNow() }); ok {
+		n.WriteHeaderNow()
+	}
+}
+
+// Hijack reads and writes through the net.Conn the wrapped Hijack returns,
+// as coder/websocket does with its reader. Bytes already buffered (a client
+// that sent frames right behind its handshake, or a writer still holding
+// some) keep their buffer.
+func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := h.hj.Hijack()
+	if err != nil {
+		return nc, brw, err
+	}
+	br, bw := brw.Reader, brw.Writer
+	if br.Buffered() == 0 {
+		br = bufio.NewReaderSize(nc, readBufferSize)
+	}
+	if bw.Buffered() == 0 {
+		bw = bufio.NewWriterSize(nc, writeBufferSize)
+	}
+	return nc, bufio.NewReadWriter(br, bw), nil
 }
 
 // IsUpgrade reports whether r asks for a WebSocket upgrade, so that one

@@ -3,6 +3,7 @@
 package server
 
 import (
+	"context"
 	"io"
 	"unicode/utf8"
 
@@ -18,7 +19,10 @@ const CodeTooLarge = "too_large"
 func (c *Conn) readLoop() error {
 	limit := c.s.opts.ReadLimit
 	for {
-		typ, r, err := c.ws.Reader(c.ctx)
+		// Not c.ctx: coder/websocket would tie a new child to it for every
+		// message. The read ends when the connection is closed, which
+		// everything that ends a connection does.
+		typ, r, err := c.ws.Reader(context.Background())
 		if err != nil {
 			return err
 		}

@@ -132,6 +132,15 @@ func (c *Conn) connected() {
 	for _, fn := range c.s.hooks.Load().connect {
 		c.guard("connect", func() { fn(c) })
 	}
+	c.setUp()
+}
+
+// setUp lets ServeHTTP return: the connection is set up, or has ended.
+func (c *Conn) setUp() {
+	if c.started != nil {
+		close(c.started)
+		c.started = nil
+	}
 }
 
 // decide settles, at the first frame of a connection to a reliable server

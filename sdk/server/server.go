@@ -218,6 +218,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		s.cancel()
 		for _, c := range conns {
+			c.cancel()
 			_ = c.ws.CloseNow()
 		}
 		return ctx.Err()

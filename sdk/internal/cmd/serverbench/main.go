@@ -2,9 +2,11 @@
 
 // Command serverbench measures sdk/server on 127.0.0.1: broadcast fan-out
 // to 1,000 reading clients and to 10,000 idle ones, heap and stacks per
-// idle server-side connection, the p99 time for a broadcast to reach all
-// 1,000, and request throughput against a hand-written coder/websocket
-// loop. It is bounded and stops by itself; make bench runs it.
+// idle server-side connection (the idle clients run in a child process, so
+// that only the server's memory is counted), the p50 and p99 time for a
+// broadcast to reach all 1,000, and request throughput against a
+// hand-written coder/websocket loop. It is bounded and stops by itself;
+// make bench-server runs it.
 package main
 
 import (
@@ -15,8 +17,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,17 +36,27 @@ func main() {
 	readers := flag.Int("readers", 1000, "reading clients for the fan-out and p99")
 	idle := flag.Int("idle", 10000, "idle connections for memory and fan-out")
 	requests := flag.Int("requests", 20000, "requests per throughput run")
+	clientsOf := flag.String("idle-clients", "", "(internal) be the child process that opens -idle connections to this address")
 	flag.Parse()
-	raiseFDLimit(*idle + *readers + 1000)
+	if *clientsOf != "" {
+		raiseFDLimit(*idle + 100)
+		if err := idleClients(*clientsOf, *idle); err != nil {
+			fmt.Fprintln(os.Stderr, "serverbench idle clients:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	raiseFDLimit(max(*idle, 2**readers) + 1000)
 	if err := run(*readers, *idle, *requests); err != nil {
 		fmt.Fprintln(os.Stderr, "serverbench:", err)
 		os.Exit(1)
 	}
 }
 
+// raiseFDLimit raises the limit on open files to want sockets.
 func raiseFDLimit(want int) {
 	var l syscall.Rlimit
-	need := uint64(want)*2 + 64 // a client and a server socket per connection
+	need := uint64(want) + 64
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil && l.Cur < need {
 		raised := syscall.Rlimit{Cur: need, Max: max(l.Max, need)}
 		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised) != nil { // raising Max needs privilege
@@ -159,36 +173,24 @@ func run(readers, idle, requests int) error {
 	return nil
 }
 
-func heapAndStacks() uint64 {
+// heapAndStacks returns the live heap and the goroutine stacks in use,
+// after collecting garbage.
+func heapAndStacks() (heap, stacks uint64) {
 	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return m.HeapAlloc + m.StackInuse
+	return m.HeapAlloc, m.StackInuse
 }
 
-// rawDial opens a WebSocket with a hand-made handshake and nothing else: no
-// goroutine and no buffers on the client side, so that the process's growth
-// is the server's.
-func rawDial(addr string) (net.Conn, error) {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: sN9cRrP/n9NdMgdcy2VJFQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", addr)
-	br := bufio.NewReaderSize(c, 256)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		c.Close()
-		return nil, fmt.Errorf("handshake: %v", err)
-	}
-	return c, nil
-}
-
+// idleRun opens n idle connections from a child process (this program
+// again, with -idle-clients), so that what this process grows by while they
+// open is the server's alone: the clients' sockets, buffers and goroutines
+// live in the other process. Then it measures the fan-out to them.
 func idleRun(ctx context.Context, n int) error {
 	var l syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil && uint64(n)*2+200 > l.Cur {
-		fit := int(l.Cur-200) / 2
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil && uint64(n)+200 > l.Cur {
+		fit := int(l.Cur - 200)
 		fmt.Printf("(RLIMIT_NOFILE is %d and cannot be raised here: %d idle connections instead of %d)\n", l.Cur, fit, n)
 		n = fit
 	}
@@ -198,7 +200,66 @@ func idleRun(ctx context.Context, n int) error {
 		return err
 	}
 	defer stop()
-	before := heapAndStacks()
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, exe, "-idle-clients", addr, "-idle", strconv.Itoa(n))
+	cmd.Stderr = os.Stderr
+	toChild, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	fromChild, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	heap0, stacks0 := heapAndStacks()
+	goroutines0 := runtime.NumGoroutine()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer cmd.Wait()
+	defer toChild.Close() // the child exits when its stdin does
+	lines := bufio.NewScanner(fromChild)
+	if !lines.Scan() || lines.Text() != "ready" {
+		return fmt.Errorf("idle clients: %q %v", lines.Text(), lines.Err())
+	}
+	for srv.Len() < n {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	heap1, stacks1 := heapAndStacks()
+	per := func(a, b uint64) float64 { return float64(int64(b)-int64(a)) / float64(n) / 1024 }
+	fmt.Printf("idle connections: %d, per server-side connection %.1f KiB = heap %.1f KiB + stacks %.1f KiB, %.2f goroutines (clients in a child process)\n",
+		n, per(heap0+stacks0, heap1+stacks1), per(heap0, heap1), per(stacks0, stacks1), float64(runtime.NumGoroutine()-goroutines0)/float64(n))
+
+	// Fan-out to them: each frame is 2 bytes of header plus the envelope;
+	// the clients' kernel buffers take it, so this is the server's side.
+	frame := len(wire.Append(nil, "news", "", 0, "data", []byte(`"a short line of chat"`))) + 2
+	const fan = 20
+	began := time.Now()
+	fmt.Fprintf(toChild, "%d %d\n", fan, frame)
+	for range fan {
+		server.Broadcast(ctx, srv, "news", "a short line of chat")
+	}
+	if !lines.Scan() {
+		return fmt.Errorf("idle clients: %v", lines.Err())
+	}
+	el := time.Since(began)
+	total, err := strconv.Atoi(lines.Text())
+	if err != nil {
+		return fmt.Errorf("idle clients: %q", lines.Text())
+	}
+	fmt.Printf("fan-out to %d idle clients: %.0f msgs/s delivered (%d broadcasts in %v)\n", n, float64(total)/el.Seconds(), fan, el.Round(time.Millisecond))
+	return srv.Shutdown(ctx)
+}
+
+// idleClients is the child process of idleRun: it opens n bare sockets to
+// addr, says "ready", then for a line "<frames> <size>" on stdin reads that
+// many frames of that size on every socket and prints how many arrived.
+// It exits when its stdin closes.
+func idleClients(addr string, n int) error {
 	conns := make([]net.Conn, 0, n)
 	defer func() {
 		for _, c := range conns {
@@ -212,44 +273,53 @@ func idleRun(ctx context.Context, n int) error {
 		}
 		conns = append(conns, c)
 	}
-	for srv.Len() < n {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(200 * time.Millisecond)
-	after := heapAndStacks()
-	fmt.Printf("idle connections: %d, heap+stacks per server-side connection %.1f KiB (client side: a bare socket each)\n", n, float64(after-before)/float64(n)/1024)
-
-	// Fan-out to them: each frame is 2 bytes of header plus the envelope;
-	// the clients' kernel buffers take it, so this is the server's side.
-	frame := len(wire.Append(nil, "news", "", 0, "data", []byte(`"a short line of chat"`))) + 2
-	const fan = 20
-	var total atomic.Int64
-	var wg sync.WaitGroup
-	began := time.Now()
-	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, 4096)
-			got := 0
-			_ = c.SetReadDeadline(time.Now().Add(time.Minute))
-			for got < fan*frame {
-				k, err := c.Read(buf)
-				if err != nil {
-					return
+	fmt.Println("ready")
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		var fan, frame int
+		if _, err := fmt.Sscan(in.Text(), &fan, &frame); err != nil {
+			return err
+		}
+		var total atomic.Int64
+		var wg sync.WaitGroup
+		for _, c := range conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				buf := make([]byte, 4096)
+				got := 0
+				_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+				for got < fan*frame {
+					k, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					got += k
 				}
-				got += k
-			}
-			total.Add(int64(got / frame))
-		}()
+				total.Add(int64(got / frame))
+			}()
+		}
+		wg.Wait()
+		fmt.Println(total.Load())
 	}
-	for range fan {
-		server.Broadcast(ctx, srv, "news", "a short line of chat")
+	return in.Err()
+}
+
+// rawDial opens a WebSocket with a hand-made handshake and nothing else: no
+// goroutine and no buffers on the client side.
+func rawDial(addr string) (net.Conn, error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
-	el := time.Since(began)
-	fmt.Printf("fan-out to %d idle clients: %.0f msgs/s delivered (%d broadcasts in %v)\n", n, float64(total.Load())/el.Seconds(), fan, el.Round(time.Millisecond))
-	return srv.Shutdown(ctx)
+	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: sN9cRrP/n9NdMgdcy2VJFQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", addr)
+	br := bufio.NewReaderSize(c, 256)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		c.Close()
+		return nil, fmt.Errorf("handshake: %v", err)
+	}
+	return c, nil
 }
 
 // rawLoop is the hand-written server: read, scan, answer, no queue.
