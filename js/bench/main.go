@@ -44,7 +44,7 @@ func main() {
 	workloads := flag.String("workloads", "", "run only these workloads, comma-separated (default: rtt,pipelined,bulk,events,events-bulk,reconnect)")
 	flag.StringVar(&cfg.server, "server", "raw", "what serves rtt, pipelined and bulk: raw (a same-goroutine echo, the cheapest server) or sdk (sdk/server, as the event workloads always are)")
 	flag.StringVar(&cfg.profile, "profile", "", "write a DevTools CPU profile of each browser client's first timed run of each workload to this directory")
-	flag.DurationVar(&timeout, "timeout", 5*time.Minute, "give up after this long")
+	flag.DurationVar(&timeout, "timeout", 8*time.Minute, "give up after this long")
 	flag.Parse()
 	if *workloads != "" {
 		cfg.workloads = strings.Split(*workloads, ",")
