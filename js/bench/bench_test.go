@@ -62,9 +62,9 @@ func TestQuickRun(t *testing.T) {
 			switch {
 			case !ok:
 				t.Errorf("client %s, %s: missing from the report", c.ID, s.Name)
-			case s.Name == "reconnect" && !reconnects(c.ID):
+			case !runsOK(c.ID, s.Name):
 				if got.Status != "n/a" {
-					t.Errorf("client %s, reconnect: status %q, want n/a", c.ID, got.Status)
+					t.Errorf("client %s, %s: status %q, want n/a", c.ID, s.Name, got.Status)
 				}
 			case got.Status != "ok":
 				t.Errorf("client %s, %s: %s: %s", c.ID, s.Name, got.Status, got.Reason)
@@ -77,7 +77,15 @@ func TestQuickRun(t *testing.T) {
 				if !(got.MsgsPerSec > 0 && got.P50Us > 0 && got.P99Us >= got.P50Us && got.MBps > 0 && got.VsA != nil && got.VsE != nil) {
 					t.Errorf("client %s, %s: %+v: want positive numbers and both ratios", c.ID, s.Name, got)
 				}
+				if reliable(c.ID) && got.VsUnreliable == nil {
+					t.Errorf("client %s, %s: no ratio to %s", c.ID, s.Name, unreliableTwin(c.ID))
+				}
 			}
+		}
+	}
+	for _, wl := range []string{"events", "events-bulk"} {
+		if !runsOK("G", wl) || !runsOK("H", wl) {
+			t.Errorf("the reliable clients do not run %s", wl)
 		}
 	}
 	if len(rep.Sizes) != 3 {
@@ -110,4 +118,9 @@ func TestQuickRun(t *testing.T) {
 			}
 		}
 	}
+}
+
+func runsOK(id, wl string) bool {
+	ok, _ := runs(id, wl)
+	return ok
 }

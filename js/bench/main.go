@@ -4,8 +4,10 @@
 // run: plain browser WebSocket (A), the steadyws JavaScript API (B), the
 // steadyws Go API compiled to wasm (C), coder/websocket's wasm port (D),
 // all in headless Chromium, and natively raw coder/websocket (E) and
-// steadyws (F), on loopback against an in-process echo server. It prints
-// one table and writes the same as JSON to dist/bench/<time>.json.
+// steadyws (F), on loopback against an in-process echo server; and
+// steadyws in reliable mode, the JavaScript API (G) and natively (H), on
+// the workloads made of events. It prints one table and writes the same as
+// JSON to dist/bench/<time>.json.
 //
 // Run it from the repository root with `go -C js run ./bench` after `make
 // wasm` (without dist/, B is reported unavailable).
@@ -38,13 +40,18 @@ func main() {
 	flag.StringVar(&cfg.dist, "dist", "", "the dist/ directory with steadyws.wasm, steadyws.mjs, wasm_exec.js (default: the repository's dist/)")
 	flag.StringVar(&out, "out", "", "directory for the JSON report (default: <dist>/bench)")
 	flag.StringVar(&cfg.chromium, "chromium", "/usr/bin/chromium", "Chromium to run the browser clients in")
-	flag.StringVar(&cfg.clients, "clients", "", "run only these clients, e.g. AB (default: all of ABCDEF)")
-	workloads := flag.String("workloads", "", "run only these workloads, comma-separated (default: rtt,pipelined,bulk,reconnect)")
+	flag.StringVar(&cfg.clients, "clients", "", "run only these clients, e.g. AB (default: all of ABCDEFGH)")
+	workloads := flag.String("workloads", "", "run only these workloads, comma-separated (default: rtt,pipelined,bulk,events,events-bulk,reconnect)")
+	flag.StringVar(&cfg.server, "server", "raw", "what serves rtt, pipelined and bulk: raw (a same-goroutine echo, the cheapest server) or sdk (sdk/server, as the event workloads always are)")
 	flag.StringVar(&cfg.profile, "profile", "", "write a DevTools CPU profile of each browser client's first timed run of each workload to this directory")
-	flag.DurationVar(&timeout, "timeout", 5*time.Minute, "give up after this long")
+	flag.DurationVar(&timeout, "timeout", 8*time.Minute, "give up after this long")
 	flag.Parse()
 	if *workloads != "" {
 		cfg.workloads = strings.Split(*workloads, ",")
+	}
+	if cfg.server != "raw" && cfg.server != "sdk" {
+		fmt.Fprintln(os.Stderr, "bench: -server is raw or sdk")
+		os.Exit(2)
 	}
 	setQuickDefaults(&cfg)
 	cfg.log = os.Stderr

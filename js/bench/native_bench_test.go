@@ -15,13 +15,21 @@ import (
 // per iteration: `go test -bench . -cpuprofile` gives a profile of E or F
 // without the browser half of make bench.
 func benchNative(b *testing.B, wl string, n, pad int, run func(context.Context, workload.Params) workload.Result) {
+	path := "/echo" // as make bench runs the request workloads
+	if workload.IsEvents(wl) {
+		path = "/ws"
+	}
+	benchNativeOn(b, path, wl, n, pad, run)
+}
+
+func benchNativeOn(b *testing.B, path, wl string, n, pad int, run func(context.Context, workload.Params) workload.Result) {
 	s := newServer(nil)
 	if err := s.start(); err != nil {
 		b.Fatal(err)
 	}
 	defer s.close()
 	for b.Loop() {
-		r := run(context.Background(), workload.Params{Workload: wl, URL: "ws://" + s.addr + "/ws", N: n, Pad: pad, Warmup: 10, TimeoutMs: 60000})
+		r := run(context.Background(), workload.Params{Workload: wl, URL: "ws://" + s.addr + path, N: n, Pad: pad, Warmup: 10, TimeoutMs: 60000, Reliable: path == "/reliable"})
 		if r.Err != "" {
 			b.Fatal(r.Err)
 		}
@@ -32,3 +40,12 @@ func BenchmarkPipeE(b *testing.B) { benchNative(b, "pipelined", 20000, 6, coderc
 func BenchmarkPipeF(b *testing.B) { benchNative(b, "pipelined", 20000, 6, sdkclient.Run) }
 func BenchmarkRTTE(b *testing.B)  { benchNative(b, "rtt", 2000, 6, coderclient.Client{}.Run) }
 func BenchmarkRTTF(b *testing.B)  { benchNative(b, "rtt", 2000, 6, sdkclient.Run) }
+func BenchmarkBulkE(b *testing.B) { benchNative(b, "bulk", 200, 65470, coderclient.Client{}.Run) }
+func BenchmarkBulkF(b *testing.B) { benchNative(b, "bulk", 200, 65470, sdkclient.Run) }
+
+// The event workloads, and H: F in reliable mode.
+func BenchmarkEventsE(b *testing.B) { benchNative(b, "events", 20000, 6, coderclient.Client{}.Run) }
+func BenchmarkEventsF(b *testing.B) { benchNative(b, "events", 20000, 6, sdkclient.Run) }
+func BenchmarkEventsH(b *testing.B) {
+	benchNativeOn(b, "/reliable", "events", 20000, 6, sdkclient.Run)
+}

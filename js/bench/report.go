@@ -58,6 +58,9 @@ type cell struct {
 	MBps      float64  `json:"MBps,omitempty"` // envelope bytes sent per second, 1 MB = 10⁶ B
 	VsA       *float64 `json:"vsA,omitempty"`  // msgs/s ratio to client A
 	VsE       *float64 `json:"vsE,omitempty"`  // msgs/s ratio to client E
+	// VsUnreliable is a reliable client's msgs/s ratio to the same client
+	// without reliable mode (G to B, H to F).
+	VsUnreliable *float64 `json:"vsUnreliable,omitempty"`
 	// GC is the median number of Go GCs per timed run (wasm clients only).
 	GC     *float64      `json:"gc,omitempty"`
 	Rounds []roundResult `json:"rounds,omitempty"`
@@ -97,7 +100,10 @@ func (rep *report) fill(b *bench, sizes []wasmSize) {
 		"rtt, pipelined and bulk: each run opens a fresh connection and makes untimed warm-up round trips first; medians over the rounds, spread = (max - min) / median of msgs/s.",
 		"pipelined: A writes all envelopes in a loop and matches replies by id; B fires every client.request at once and awaits Promise.all; C and F start one goroutine per sdk.Request; D and E write from one goroutine while another reads.",
 		"MB/s counts the envelope bytes sent; each is echoed back, so the wire carries twice that.",
-		fmt.Sprintf("reconnect: the server drops every connection without a close frame, refuses connections for %d ms plus a random fraction of the backoff delay (so that it returns at a random point of the clients' wait) and comes back on the same port; the delay runs from its return to the arrival of the message the client queued when the connection dropped. B, C and F use a constant backoff (initial = max = %d ms, factor 1, no jitter) and run side by side through the same outages; target: every delay <= due backoff + 50 ms.", b.specs[3].OutageMs, b.specs[3].BackoffMs),
+		fmt.Sprintf("reconnect: the server drops every connection without a close frame, refuses connections for %d ms plus a random fraction of the backoff delay (so that it returns at a random point of the clients' wait) and comes back on the same port; the delay runs from its return to the arrival of the message the client queued when the connection dropped. B, C and F use a constant backoff (initial = max = %d ms, factor 1, no jitter) and run side by side through the same outages; target: every delay <= due backoff + 50 ms.", b.reconnectSpec().OutageMs, b.reconnectSpec().BackoffMs),
+		requestServerNote(b.cfg.server),
+		"events and events-bulk: every client talks to the same sdk/server echo (json.RawMessage in, the same out); G and H to the same server in reliable mode.",
+		"events and events-bulk are pipelined and bulk made of events: the client sends {\"type\":\"echo\",\"data\":D} and the server sends the same event back; in reliable mode (G, H) events are numbered, kept and acknowledged both ways, requests are not, so G and H run only these. G and H have queues and the server's session window as large as a run.",
 		"Native clients E and F share this process with the echo server; GC counts are given for wasm clients only (B when steadyws exposes goStats).",
 	}
 	rep.Notes = append(rep.Notes, b.notes...)
@@ -107,7 +113,7 @@ func (rep *report) fill(b *bench, sizes []wasmSize) {
 		}
 	}
 	// Ratios, per workload.
-	for _, s := range b.specs[:3] {
+	for _, s := range b.timed() {
 		a, e := rep.cell("A", s.Name), rep.cell("E", s.Name)
 		for i := range rep.Results {
 			c := &rep.Results[i]
@@ -120,8 +126,20 @@ func (rep *report) fill(b *bench, sizes []wasmSize) {
 			if e.Status == "ok" {
 				c.VsE = ptr(round3(c.MsgsPerSec / e.MsgsPerSec))
 			}
+			if twin := unreliableTwin(c.Client); twin != "" {
+				if t := rep.cell(twin, s.Name); t.Status == "ok" {
+					c.VsUnreliable = ptr(round3(c.MsgsPerSec / t.MsgsPerSec))
+				}
+			}
 		}
 	}
+}
+
+func requestServerNote(server string) string {
+	if server == "sdk" {
+		return "rtt, pipelined and bulk ran against sdk/server (-server sdk), whose hand-offs to a handler and a writer goroutine add to every client's round trip."
+	}
+	return "rtt, pipelined and bulk: every client talks to the raw echo, which answers on the goroutine that read the request (-server sdk: against sdk/server instead)."
 }
 
 func (rep *report) cell(client, wl string) *cell {
@@ -137,10 +155,11 @@ func ptr[T any](v T) *T { return &v }
 
 func (b *bench) cell(c clientInfo, s spec) cell {
 	out := cell{Client: c.ID, Workload: s.Name}
-	switch {
-	case s.Name == workload.Reconnect && !reconnects(c.ID):
-		out.Status, out.Reason = "n/a", "does not reconnect"
+	if ok, why := runs(c.ID, s.Name); !ok {
+		out.Status, out.Reason = "n/a", why
 		return out
+	}
+	switch {
 	case c.Status != "ok":
 		out.Status, out.Reason = c.Status, c.Reason
 		return out
@@ -300,7 +319,7 @@ func (rep *report) print(w io.Writer) {
 		names[c.ID] = c.ID + " " + c.Name
 	}
 	t := &table{left: 2}
-	t.add("workload", "client", "msgs/s", "spread", "p50 µs", "p99 µs", "MB/s", "×A", "×E", "GCs")
+	t.add("workload", "client", "msgs/s", "spread", "p50 µs", "p99 µs", "MB/s", "×A", "×E", "×B|F", "GCs")
 	for _, s := range rep.Workloads {
 		if s.Name == workload.Reconnect {
 			continue
@@ -310,17 +329,22 @@ func (rep *report) print(w io.Writer) {
 			if c.Workload != s.Name {
 				continue
 			}
-			if c.Status != "ok" {
+			switch {
+			case c.Status == "n/a":
+				continue // said once, under the table
+			case c.Status != "ok":
 				t.add(label, names[c.Client], c.Status+": "+short(c.Reason))
-			} else {
+			default:
 				t.add(label, names[c.Client], groups(int(math.Round(c.MsgsPerSec))), fmt.Sprintf("%.0f%%", c.SpreadPct),
 					groups(int(math.Round(c.P50Us))), groups(int(math.Round(c.P99Us))), fmt.Sprintf("%.2f", c.MBps),
-					ratio(c.VsA), ratio(c.VsE), gcLabel(c.GC))
+					ratio(c.VsA), ratio(c.VsE), ratio(c.VsUnreliable), gcLabel(c.GC))
 			}
 			label = ""
 		}
 	}
 	t.write(w)
+	fmt.Fprintln(w, "×B|F: a reliable client against the same client without reliable mode (G ÷ B, H ÷ F).")
+	fmt.Fprintln(w, "G and H run only the event workloads (requests are not numbered in reliable mode); C and D do not run them.")
 
 	for _, s := range rep.Workloads {
 		if s.Name != workload.Reconnect {

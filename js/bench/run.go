@@ -32,6 +32,7 @@ type config struct {
 	clients   string    // the client IDs to run, e.g. "ABCDEF"; empty means all
 	workloads []string  // the workloads to run; empty means all
 	profile   string    // directory for DevTools CPU profiles; empty means none
+	server    string    // what serves the request workloads: "raw" (the raw echo) or "sdk" (sdk/server)
 	log       io.Writer // progress and page errors
 }
 
@@ -65,39 +66,90 @@ var allClients = []clientInfo{
 	{ID: "D", Name: "coder/websocket wasm + wsjson", Where: "chromium"},
 	{ID: "E", Name: "coder/websocket + encoding/json", Where: "native"},
 	{ID: "F", Name: "steadyws Go API, native", Where: "native"},
+	{ID: "G", Name: "steadyws JS API, reliable: true", Where: "chromium"},
+	{ID: "H", Name: "steadyws Go API, native, Reliable", Where: "native"},
 }
+
+// reliable reports whether a client is a steadyws client in reliable mode,
+// served by the reliable endpoint.
+func reliable(id string) bool { return id == "G" || id == "H" }
+
+// unreliableTwin returns the client that is the same code without reliable
+// mode: the reliable clients' ratios are also given against it.
+func unreliableTwin(id string) string { return map[string]string{"G": "B", "H": "F"}[id] }
 
 // reconnects reports whether a client reconnects by itself, and so takes
 // part in the reconnect workload.
 func reconnects(id string) bool { return id == "B" || id == "C" || id == "F" }
 
+// runs reports whether client id runs workload wl, and if not, why.
+func runs(id, wl string) (bool, string) {
+	switch {
+	case wl == workload.Reconnect && reliable(id):
+		return false, "reliable mode's reconnects are not measured here"
+	case wl == workload.Reconnect:
+		return reconnects(id), "does not reconnect"
+	case workload.IsEvents(wl):
+		// The reliable comparison needs A, B, E and F; C and D would add
+		// a minute to every run.
+		return id != "C" && id != "D", "the event workloads compare reliable mode"
+	}
+	return !reliable(id), "requests are not numbered in reliable mode"
+}
+
 func (cfg config) specs() []spec {
 	rtt := spec{Name: workload.RTT, N: 2000, Warmup: 100, Rounds: cfg.rounds}
 	pip := spec{Name: workload.Pipelined, N: 20000, Warmup: 100, Rounds: cfg.rounds}
 	bulk := spec{Name: workload.Bulk, N: 200, Warmup: 10, Rounds: cfg.rounds}
+	ev := spec{Name: workload.Events, N: 20000, Warmup: 100, Rounds: cfg.rounds}
+	evBulk := spec{Name: workload.EventsBulk, N: 200, Warmup: 10, Rounds: cfg.rounds}
 	rec := spec{Name: workload.Reconnect, N: cfg.outages, Rounds: 1,
 		OutageMs: int(cfg.outage / time.Millisecond), BackoffMs: int(cfg.backoff / time.Millisecond)}
 	if cfg.quick {
 		rtt.N, rtt.Warmup = 200, 10
 		pip.N, pip.Warmup = 2000, 10
 		bulk.N, bulk.Warmup = 20, 2
+		ev.N, ev.Warmup = pip.N, pip.Warmup
+		evBulk.N, evBulk.Warmup = bulk.N, bulk.Warmup
 	}
 	// About 60 bytes at a typical id; 64 KiB for bulk.
 	rtt.Pad = padFor(60, rtt.N/2)
 	pip.Pad = padFor(60, rtt.N/2)
 	bulk.Pad = padFor(64<<10, bulk.N/2)
-	for _, s := range []*spec{&rtt, &pip, &bulk} {
-		s.EnvelopeBytes = envelopeSize(s.Pad, int64(s.Warmup+s.N/2))
+	// Events carry no id; the same padding keeps the data as large.
+	ev.Pad, evBulk.Pad = pip.Pad, bulk.Pad
+	for _, s := range []*spec{&rtt, &pip, &bulk, &ev, &evBulk} {
+		s.EnvelopeBytes = envelopeSize(s.Pad, int64(s.Warmup+s.N/2), workload.IsEvents(s.Name))
 	}
-	return []spec{rtt, pip, bulk, rec}
+	return []spec{rtt, pip, bulk, ev, evBulk, rec}
 }
 
-func envelopeSize(pad int, id int64) int {
-	b, _ := json.Marshal(workload.Envelope{Type: "echo", ID: id, Data: workload.Data{Seq: id, Pad: workload.PadString(pad)}})
+func envelopeSize(pad int, id int64, event bool) int {
+	env := workload.Envelope{Type: "echo", ID: id, Data: workload.Data{Seq: id, Pad: workload.PadString(pad)}}
+	if event {
+		env.ID = 0
+	}
+	b, _ := json.Marshal(env)
 	return len(b)
 }
 
-func padFor(size, id int) int { return max(0, size-envelopeSize(0, int64(id))) }
+func padFor(size, id int) int { return max(0, size-envelopeSize(0, int64(id), false)) }
+
+// timed returns the specs of the workloads timed in rounds (all but
+// reconnect).
+func (b *bench) timed() []spec {
+	return slices.DeleteFunc(slices.Clone(b.specs), func(s spec) bool { return s.Name == workload.Reconnect })
+}
+
+// reconnectSpec returns the reconnect workload's spec.
+func (b *bench) reconnectSpec() *spec {
+	for i := range b.specs {
+		if b.specs[i].Name == workload.Reconnect {
+			return &b.specs[i]
+		}
+	}
+	panic("no reconnect spec")
+}
 
 // runner runs one workload for one client.
 type runner func(ctx context.Context, p workload.Params) workload.Result
@@ -178,11 +230,13 @@ func runBench(ctx context.Context, cfg config) (*report, error) {
 	}
 
 	b.main = newServer(assets(cfg.dist, tmp, goroot))
+	b.main.errLog = cfg.log
 	if err := b.main.start(); err != nil {
 		return nil, err
 	}
 	defer b.main.close()
 	b.outage = newServer(nil)
+	b.outage.errLog = cfg.log
 	if err := b.outage.start(); err != nil {
 		return nil, err
 	}
@@ -190,6 +244,7 @@ func runBench(ctx context.Context, cfg config) (*report, error) {
 
 	b.run["E"] = coderclient.Client{}.Run
 	b.run["F"] = sdkclient.Run
+	b.run["H"] = sdkclient.Run // with Params.Reliable
 
 	rep := &report{}
 	b.logf("starting %s", cfg.chromium)
@@ -201,6 +256,7 @@ func runBench(ctx context.Context, cfg config) (*report, error) {
 	rep.Machine.Chromium = br.version()
 	if _, err := os.Stat(filepath.Join(cfg.dist, "steadyws.mjs")); err != nil {
 		b.unavailable("B", "no "+filepath.Join(cfg.dist, "steadyws.mjs")+": run make wasm first")
+		b.unavailable("G", "no "+filepath.Join(cfg.dist, "steadyws.mjs")+": run make wasm first")
 	}
 	pageURL := b.main.URL("http") + "/bench.html"
 	for _, c := range b.clients {
@@ -243,7 +299,7 @@ func runBench(ctx context.Context, cfg config) (*report, error) {
 		}
 	}
 
-	specs := b.specs[:3]
+	specs := b.timed()
 	if !cfg.quick {
 		// A quarter of each workload is enough to get Chromium and the
 		// JIT past their start-up.
@@ -272,8 +328,10 @@ func runBench(ctx context.Context, cfg config) (*report, error) {
 		t0 := time.Now()
 		b.logf("round %d of %d", r, cfg.rounds)
 		b.round(ctx, specs, r, true)
-		for i := range 3 {
-			b.specs[i].Rounds = r
+		for i := range b.specs {
+			if b.specs[i].Name != workload.Reconnect {
+				b.specs[i].Rounds = r
+			}
 		}
 		if r < cfg.rounds && !deadline.IsZero() && time.Until(deadline) < time.Since(t0)+reserve {
 			b.notes = append(b.notes, fmt.Sprintf("stopped after %d of %d rounds to stay within the time limit", r, cfg.rounds))
@@ -284,7 +342,7 @@ func runBench(ctx context.Context, cfg config) (*report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	b.runReconnect(ctx, b.specs[3])
+	b.runReconnect(ctx, *b.reconnectSpec())
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -324,7 +382,7 @@ func (b *bench) unavailable(id, reason string) {
 	}
 }
 
-func (b *bench) params(s spec, url string) workload.Params {
+func (b *bench) params(s spec, client, url string) workload.Params {
 	// Ten times what the slowest client needs on a quiet machine: this
 	// only bounds a hang.
 	timeout := 30 * time.Second
@@ -332,7 +390,7 @@ func (b *bench) params(s spec, url string) workload.Params {
 		timeout = 15 * time.Second
 	}
 	return workload.Params{Workload: s.Name, URL: url, N: s.N, Pad: s.Pad, Warmup: s.Warmup,
-		BackoffMs: s.BackoffMs, TimeoutMs: int(timeout / time.Millisecond)}
+		BackoffMs: s.BackoffMs, TimeoutMs: int(timeout / time.Millisecond), Reliable: reliable(client)}
 }
 
 // round runs every workload once for every available client, in an order
@@ -348,12 +406,19 @@ func (b *bench) round(ctx context.Context, specs []spec, n int, keep bool) {
 		}
 		for i := range b.clients {
 			c := b.clients[(i+n)%len(b.clients)]
-			if c.Status != "ok" || ctx.Err() != nil || b.skip[c.ID+" "+s.Name] != "" {
+			if ok, _ := runs(c.ID, s.Name); !ok || c.Status != "ok" || ctx.Err() != nil || b.skip[c.ID+" "+s.Name] != "" {
 				continue
 			}
-			url := b.main.URL("ws") + "/ws?client=" + c.ID
+			path := "/ws"
+			switch {
+			case reliable(c.ID):
+				path = "/reliable"
+			case !workload.IsEvents(s.Name) && b.cfg.server != "sdk":
+				path = "/echo"
+			}
+			url := b.main.URL("ws") + path + "?client=" + c.ID
 			t0 := time.Now()
-			r := b.run[c.ID](ctx, b.params(s, url))
+			r := b.run[c.ID](ctx, b.params(s, c.ID, url))
 			if r.Err != "" {
 				b.logf("%s %s (after %.1f s): %s", c.ID, s.Name, time.Since(t0).Seconds(), r.Err)
 				if !keep || b.cfg.quick && len(b.results[c.ID]) == 0 {
@@ -415,22 +480,15 @@ func (b *bench) runReconnect(ctx context.Context, s spec) {
 		mu.Unlock()
 		notify()
 	}
-	onMessage := func(client string, msg []byte, at time.Time) {
-		var env struct {
-			Type string        `json:"type"`
-			Data workload.Mark `json:"data"`
-		}
-		if json.Unmarshal(msg, &env) != nil || env.Type != "mark" {
-			return
-		}
+	onMark := func(client string, m workload.Mark, at time.Time) {
 		mu.Lock()
-		if _, ok := arrived[key{client, env.Data.K}]; !ok {
-			arrived[key{client, env.Data.K}] = at
+		if _, ok := arrived[key{client, m.K}]; !ok {
+			arrived[key{client, m.K}] = at
 		}
 		mu.Unlock()
 		notify()
 	}
-	b.outage.setHooks(hooks{connect: onConnect, message: onMessage})
+	b.outage.setHooks(hooks{connect: onConnect, mark: onMark})
 	defer b.outage.setHooks(hooks{})
 	// waitFor polls cond, under mu, until it holds or d passes.
 	waitFor := func(d time.Duration, cond func() bool) bool {
@@ -453,7 +511,7 @@ func (b *bench) runReconnect(ctx context.Context, s spec) {
 	}
 
 	perOutage := time.Duration(s.OutageMs)*time.Millisecond + 500*time.Millisecond
-	p := b.params(s, "")
+	p := b.params(s, "", "")
 	p.TimeoutMs = int((time.Duration(s.N)*perOutage + 30*time.Second) / time.Millisecond)
 	results := make(map[string]workload.Result)
 	var wg sync.WaitGroup

@@ -3,32 +3,44 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
+	sdkserver "github.com/steadyws/steadyws/sdk/server"
+
+	"github.com/steadyws/steadyws/js/bench/internal/workload"
 )
 
-// server is the in-process bench server: a WebSocket echo on /ws and,
-// optionally, the bench page and the dist/ files. It can take itself off
-// the network for a while (an outage) and come back on the same address.
+// server is the in-process bench server: sdk/server on /ws and, in
+// reliable mode, on /reliable, echoing what the clients send; the raw echo
+// on /echo (rawecho.go); and optionally the bench page and the dist/
+// files. It can take itself off the network for a while (an outage) and
+// come back on the same address.
 type server struct {
-	handler http.Handler
+	handler    http.Handler
+	plain, rel *sdkserver.Server
+	// errLog, when set before start, gets what the protocol servers report
+	// through OnError (a malformed frame, an unknown type).
+	errLog io.Writer
 
 	mu    sync.Mutex
 	hooks hooks
 	addr  string
 	ln    net.Listener
 	hs    *http.Server
-	conns map[*websocket.Conn]bool
-	wg    sync.WaitGroup // handlers and Serve loops
+	conns map[*sdkserver.Conn]bool
+	// rawConns are the raw echo's connections.
+	rawConns map[*websocket.Conn]bool
+	wg       sync.WaitGroup // Serve loops, the raw echo's handlers
 }
 
 // hooks let the reconnect workload watch the server.
@@ -36,29 +48,110 @@ type hooks struct {
 	// connect, when set, is told of every accepted WebSocket, with the
 	// client's name (the "client" query parameter).
 	connect func(client string)
-	// message, when set, sees every message before it is echoed, with the
-	// time it was read.
-	message func(client string, msg []byte, at time.Time)
+	// mark, when set, sees every mark event before it is echoed, with the
+	// time its handler got it.
+	mark func(client string, m workload.Mark, at time.Time)
 }
 
-// setHooks installs h for connections accepted from now on.
+// setHooks installs h.
 func (s *server) setHooks(h hooks) {
 	s.mu.Lock()
 	s.hooks = h
 	s.mu.Unlock()
 }
 
+// clientKey carries the "client" query parameter from the handshake to the
+// connection's context.
+type clientKey struct{}
+
 // newServer returns a server; assets, when non-nil, serves everything but
-// /ws.
+// /ws, /reliable and /echo.
 func newServer(assets http.Handler) *server {
-	s := &server{conns: make(map[*websocket.Conn]bool)}
+	s := &server{conns: make(map[*sdkserver.Conn]bool), rawConns: make(map[*websocket.Conn]bool)}
+	s.plain, s.rel = s.protocol(false), s.protocol(true)
 	mux := http.NewServeMux()
-	mux.HandleFunc("/ws", s.serveWS)
+	mux.Handle("/ws", withClient(s.plain))
+	mux.Handle("/reliable", withClient(s.rel))
+	mux.HandleFunc("/echo", s.serveRaw)
 	if assets != nil {
 		mux.Handle("/", assets)
 	}
 	s.handler = mux
 	return s
+}
+
+func withClient(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), clientKey{}, r.URL.Query().Get("client"))
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// protocol returns the echo: requests of type echo are answered with their
+// data, events of type echo and mark are sent back as they came. Data is
+// copied as json.RawMessage, never decoded into Go values.
+func (s *server) protocol(reliable bool) *sdkserver.Server {
+	p := sdkserver.New(&sdkserver.Options{
+		IdleTimeout: -1, // the bench's clients are never idle for long; no probes in a measurement
+		ReadLimit:   4 << 20,
+		// Pipelined clients send every message before they read a reply:
+		// queues and windows as large as a run, so that the bench measures
+		// speed, not back-pressure.
+		SendQueue:          1 << 16,
+		SessionWindow:      1 << 16,
+		SessionWindowBytes: 1 << 30,
+		Reliable:           reliable,
+		// The bench page and the outage server live on different ports.
+		OriginPatterns: []string{"127.0.0.1:*"},
+	})
+	sdkserver.HandleRequest(p, "echo", func(_ context.Context, _ *sdkserver.Conn, d json.RawMessage) (json.RawMessage, error) {
+		return d, nil
+	})
+	sdkserver.Handle(p, "echo", func(ctx context.Context, c *sdkserver.Conn, d json.RawMessage) {
+		_ = sdkserver.Send(ctx, c, "echo", d)
+	})
+	sdkserver.Handle(p, "mark", func(ctx context.Context, c *sdkserver.Conn, m workload.Mark) {
+		at := time.Now()
+		s.mu.Lock()
+		h := s.hooks
+		s.mu.Unlock()
+		if h.mark != nil {
+			h.mark(clientOf(c), m, at)
+		}
+		_ = sdkserver.Send(ctx, c, "mark", m)
+	})
+	p.OnConnect(s.connected)
+	p.OnDisconnect(func(c *sdkserver.Conn, _ error) {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	})
+	p.OnError(func(err error) {
+		if s.errLog != nil {
+			fmt.Fprintln(s.errLog, "bench server:", err)
+		}
+	})
+	return p
+}
+
+func clientOf(c *sdkserver.Conn) string {
+	name, _ := c.Context().Value(clientKey{}).(string)
+	return name
+}
+
+func (s *server) connected(c *sdkserver.Conn) {
+	s.mu.Lock()
+	if s.hs == nil { // went down during the handshake
+		s.mu.Unlock()
+		_ = c.CloseNow()
+		return
+	}
+	s.conns[c] = true
+	h := s.hooks
+	s.mu.Unlock()
+	if h.connect != nil {
+		h.connect(clientOf(c))
+	}
 }
 
 // start listens on a fresh loopback port.
@@ -93,15 +186,22 @@ func (s *server) down() {
 	s.mu.Lock()
 	hs := s.hs
 	s.hs, s.ln = nil, nil
-	conns := make([]*websocket.Conn, 0, len(s.conns))
+	conns := make([]*sdkserver.Conn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
+	}
+	raws := make([]*websocket.Conn, 0, len(s.rawConns))
+	for c := range s.rawConns {
+		raws = append(raws, c)
 	}
 	s.mu.Unlock()
 	if hs != nil {
 		hs.Close() // closes the listener and idle HTTP connections
 	}
 	for _, c := range conns {
+		_ = c.CloseNow()
+	}
+	for _, c := range raws {
 		c.CloseNow()
 	}
 }
@@ -134,175 +234,11 @@ func (s *server) up(ctx context.Context) error {
 // close stops the server and waits for its handlers.
 func (s *server) close() {
 	s.down()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.plain.Shutdown(ctx)
+	_ = s.rel.Shutdown(ctx)
 	s.wg.Wait()
-}
-
-func (s *server) serveWS(w http.ResponseWriter, r *http.Request) {
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		// The bench page and the outage server live on different ports.
-		OriginPatterns:  []string{"127.0.0.1:*"},
-		CompressionMode: websocket.CompressionDisabled,
-	})
-	if err != nil {
-		return
-	}
-	client := r.URL.Query().Get("client")
-	s.mu.Lock()
-	if s.hs == nil { // went down during the handshake
-		s.mu.Unlock()
-		c.CloseNow()
-		return
-	}
-	s.conns[c] = true
-	s.wg.Add(1)
-	h := s.hooks
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		c.CloseNow()
-		s.wg.Done()
-	}()
-	if h.connect != nil {
-		h.connect(client)
-	}
-	c.SetReadLimit(4 << 20)
-	ctx := context.Background() // the connection ends by CloseNow, not by ctx
-	var buf bytes.Buffer
-	for {
-		typ, rd, err := c.Reader(ctx)
-		if err != nil {
-			return
-		}
-		buf.Reset()
-		if _, err := buf.ReadFrom(rd); err != nil {
-			return
-		}
-		msg := buf.Bytes()
-		if h.message != nil {
-			h.message(client, msg, time.Now())
-		}
-		if typ == websocket.MessageText {
-			toReply(msg)
-		}
-		if err := c.Write(ctx, typ, msg); err != nil {
-			return
-		}
-	}
-}
-
-// toReply turns an envelope into the server's answer in place: a request
-// {"type":T,"id":N,"data":D} becomes the reply {"type":T,"re":N,"data":D},
-// a ping becomes a pong, and an event stays as it is. Both rewrites keep
-// the length, so the echo costs no allocation and no JSON decoding beyond
-// a scan of the top-level keys. Anything that is not a JSON object is left
-// alone.
-func toReply(b []byte) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return
-	}
-	i++
-	for {
-		i = skipSpace(b, i)
-		if i >= len(b) || b[i] != '"' {
-			return
-		}
-		keyStart := i + 1
-		i = skipString(b, i)
-		if i < 0 {
-			return
-		}
-		key := b[keyStart : i-1]
-		i = skipSpace(b, i)
-		if i >= len(b) || b[i] != ':' {
-			return
-		}
-		i = skipSpace(b, i+1)
-		valStart := i
-		i = skipValue(b, i)
-		if i < 0 {
-			return
-		}
-		switch string(key) {
-		case "id":
-			copy(key, "re")
-		case "type":
-			if string(b[valStart:i]) == `"ping"` {
-				copy(b[valStart+1:], "pong")
-			}
-		}
-		i = skipSpace(b, i)
-		if i >= len(b) || b[i] != ',' {
-			return
-		}
-		i++
-	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string starting at b[i] == '"',
-// or -1.
-func skipString(b []byte, i int) int {
-	i++
-	for {
-		j := bytes.IndexAny(b[i:], `"\`)
-		if j < 0 {
-			return -1
-		}
-		i += j
-		if b[i] == '"' {
-			return i + 1
-		}
-		i += 2 // an escape: skip the backslash and the byte after it
-		if i > len(b) {
-			return -1
-		}
-	}
-}
-
-// skipValue returns the index after the JSON value at b[i], or -1.
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i)
-				if i < 0 {
-					return -1
-				}
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return -1
-	default: // number, true, false, null
-		for i < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[i])) {
-			i++
-		}
-		return i
-	}
 }
 
 // isolated adds the headers that give the page cross-origin isolation,

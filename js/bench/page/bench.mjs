@@ -7,11 +7,14 @@
 //   B  steadyws through its JavaScript API (dist/steadyws.mjs)
 //   C  steadyws's typed Go API compiled to wasm (bench/c.wasm)
 //   D  coder/websocket's wasm port + wsjson (bench/d.wasm)
+//   G  B with reliable: true
 //
 // Params and results have the shape of workload.Params and workload.Result
 // in internal/workload.
 
 const now = () => performance.now();
+const isEvents = (wl) => wl === "events" || wl === "events-bulk";
+const isPipelined = (wl) => wl === "pipelined" || wl === "events";
 const us = (ms) => ms * 1000;
 
 function padString(n) {
@@ -46,6 +49,7 @@ function openSocket(url) {
 // plain keeps one socket and resolves the reply to each request by id, as
 // a page without a library would.
 async function plainRun(p) {
+  if (isEvents(p.workload)) return plainEvents(p);
   const ws = await openSocket(p.url);
   const pad = padString(p.pad);
   let nextID = 0;
@@ -79,6 +83,53 @@ async function plainRun(p) {
   }
 }
 
+// plainEvents sends events and takes the server's echoes in order, by seq.
+async function plainEvents(p) {
+  const ws = await openSocket(p.url);
+  const pad = padString(p.pad);
+  const echoes = echoQueue();
+  ws.onmessage = (e) => {
+    const m = JSON.parse(e.data);
+    if (m.type !== "echo" || m.re !== undefined) throw new Error(`unexpected frame ${String(e.data).slice(0, 80)}`);
+    echoes.arrived(m.data);
+  };
+  ws.onclose = () => echoes.fail(new Error("connection closed"));
+  const request = (seq) => {
+    const echo = echoes.wait(seq);
+    ws.send(JSON.stringify({ type: "echo", data: { seq, pad } }));
+    return echo.then((d) => check(d, seq, pad));
+  };
+  try {
+    return await measure(p, request);
+  } finally {
+    ws.onclose = null;
+    ws.close();
+  }
+}
+
+// echoQueue matches echoed events to the sends waiting for them: each must
+// be the next one sent.
+function echoQueue() {
+  const waiting = new Map();
+  let next = 1;
+  return {
+    wait(seq) {
+      return new Promise((resolve, reject) => waiting.set(seq, { resolve, reject }));
+    },
+    arrived(data) {
+      const w = waiting.get(data?.seq);
+      if (!w || data.seq !== next) throw new Error(`echo of ${data?.seq} out of order, want ${next}`);
+      waiting.delete(data.seq);
+      next++;
+      w.resolve(data);
+    },
+    fail(err) {
+      for (const w of waiting.values()) w.reject(err);
+      waiting.clear();
+    },
+  };
+}
+
 // ---- B: steadyws JavaScript API -------------------------------------------
 
 let steadyws = null;
@@ -110,11 +161,27 @@ function whenOpen(client, ms) {
 
 async function steadywsRun(p) {
   if (p.workload === "reconnect") return steadywsReconnect(p);
-  const client = steadyws.connect(p.url, { requestTimeoutMs: p.timeoutMs });
+  const opts = { requestTimeoutMs: p.timeoutMs };
+  if (p.reliable) {
+    // Every event of a pipelined run may wait for its ack at once; reliable
+    // mode counts them against the queue.
+    Object.assign(opts, { reliable: true, queue: { limit: 1 << 20, bytes: 2 ** 30 } });
+  }
+  const client = steadyws.connect(p.url, opts);
   try {
     await whenOpen(client, p.timeoutMs);
     const pad = padString(p.pad);
-    const request = (seq) => client.request("echo", { seq, pad }).then((d) => check(d, seq, pad));
+    let request = (seq) => client.request("echo", { seq, pad }).then((d) => check(d, seq, pad));
+    if (isEvents(p.workload)) {
+      const echoes = echoQueue();
+      client.on("echo", (d) => echoes.arrived(d));
+      client.addEventListener("close", () => echoes.fail(new Error("connection closed")));
+      request = (seq) => {
+        const echo = echoes.wait(seq);
+        client.send("echo", { seq, pad });
+        return echo.then((d) => check(d, seq, pad));
+      };
+    }
     return await measure(p, request, goGC);
   } finally {
     client.close();
@@ -180,7 +247,7 @@ async function measure(p, request, gcCount = () => null) {
   const lat = new Array(p.n);
   const gc0 = gcCount();
   const t0 = now();
-  if (p.workload === "pipelined") {
+  if (isPipelined(p.workload)) {
     const all = new Array(p.n);
     for (let i = 0; i < p.n; i++) {
       const s = now();
@@ -226,6 +293,7 @@ const clients = {
   B: { load: loadSteadyws, run: steadywsRun },
   C: { load: () => loadGo("/bench/c.wasm"), run: goRun },
   D: { load: () => loadGo("/bench/d.wasm"), run: goRun },
+  G: { load: loadSteadyws, run: steadywsRun }, // the harness sets p.reliable
 };
 
 function errorResult(err) {

@@ -23,13 +23,15 @@ import (
 type Client struct {
 	// WSJSON makes the client use wsjson.Read and wsjson.Write.
 	WSJSON bool
+
+	event bool // send events, {"type":"echo","data":D}, instead of requests
 }
 
 // Run runs p and never panics or hangs past ctx.
 func (cl Client) Run(ctx context.Context, p workload.Params) workload.Result {
 	r := workload.Result{GC: -1}
 	switch p.Workload {
-	case workload.RTT, workload.Bulk, workload.Pipelined:
+	case workload.RTT, workload.Bulk, workload.Pipelined, workload.Events, workload.EventsBulk:
 	default:
 		return workload.Fail(r, workload.ErrUnknown)
 	}
@@ -41,9 +43,12 @@ func (cl Client) Run(ctx context.Context, p workload.Params) workload.Result {
 	// The default of 32 KiB would refuse the 64 KiB bulk replies.
 	c.SetReadLimit(1 << 20)
 	pad := workload.PadString(p.Pad)
+	cl.event = workload.IsEvents(p.Workload)
 
+	// Ids are positive and unique per connection, as the protocol wants:
+	// the warm-up takes the first ones.
 	for i := range p.Warmup {
-		id := int64(-1 - i)
+		id := int64(1 + i)
 		if err := cl.write(ctx, c, id, pad); err != nil {
 			return workload.Fail(r, err)
 		}
@@ -51,10 +56,10 @@ func (cl Client) Run(ctx context.Context, p workload.Params) workload.Result {
 			return workload.Fail(r, err)
 		}
 	}
-	if p.Workload == workload.Pipelined {
-		r, err = cl.pipelined(ctx, c, p.N, pad)
+	if workload.IsPipelined(p.Workload) {
+		r, err = cl.pipelined(ctx, c, int64(p.Warmup), p.N, pad)
 	} else {
-		r, err = cl.sequential(ctx, c, p.N, pad)
+		r, err = cl.sequential(ctx, c, int64(p.Warmup), p.N, pad)
 	}
 	if err != nil {
 		return workload.Fail(r, err)
@@ -63,12 +68,12 @@ func (cl Client) Run(ctx context.Context, p workload.Params) workload.Result {
 	return r
 }
 
-func (cl Client) sequential(ctx context.Context, c *websocket.Conn, n int, pad string) (workload.Result, error) {
+func (cl Client) sequential(ctx context.Context, c *websocket.Conn, base int64, n int, pad string) (workload.Result, error) {
 	r := workload.Result{GC: -1, LatUs: make([]float64, 0, n)}
 	var t workload.Timer
 	t.Start()
 	for i := range n {
-		id := int64(i + 1)
+		id := base + int64(i+1)
 		t0 := time.Now()
 		if err := cl.write(ctx, c, id, pad); err != nil {
 			return r, err
@@ -84,13 +89,13 @@ func (cl Client) sequential(ctx context.Context, c *websocket.Conn, n int, pad s
 }
 
 // pipelined writes from one goroutine while this one reads; the server
-// answers in order, so reply i must carry id i.
-func (cl Client) pipelined(ctx context.Context, c *websocket.Conn, n int, pad string) (workload.Result, error) {
+// answers in order, so reply i must carry id (or, for events, seq) base+i.
+func (cl Client) pipelined(ctx context.Context, c *websocket.Conn, base int64, n int, pad string) (workload.Result, error) {
 	r := workload.Result{GC: -1, LatUs: make([]float64, n)}
 	// Atomics: the reply's arrival orders these accesses, but the race
 	// detector cannot see that.
 	sent := make([]atomic.Int64, n)
-	base := time.Now()
+	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	werr := make(chan error, 1)
@@ -98,8 +103,8 @@ func (cl Client) pipelined(ctx context.Context, c *websocket.Conn, n int, pad st
 	t.Start()
 	go func() {
 		for i := range n {
-			sent[i].Store(int64(time.Since(base)))
-			if err := cl.write(ctx, c, int64(i+1), pad); err != nil {
+			sent[i].Store(int64(time.Since(start)))
+			if err := cl.write(ctx, c, base+int64(i+1), pad); err != nil {
 				werr <- err
 				return
 			}
@@ -107,11 +112,11 @@ func (cl Client) pipelined(ctx context.Context, c *websocket.Conn, n int, pad st
 		werr <- nil
 	}()
 	for i := range n {
-		if err := cl.read(ctx, c, int64(i+1), pad); err != nil {
+		if err := cl.read(ctx, c, base+int64(i+1), pad); err != nil {
 			cancel()
 			return r, errors.Join(err, <-werr)
 		}
-		r.LatUs[i] = workload.Us(time.Since(base) - time.Duration(sent[i].Load()))
+		r.LatUs[i] = workload.Us(time.Since(start) - time.Duration(sent[i].Load()))
 		r.N++
 	}
 	t.Stop(&r)
@@ -120,6 +125,9 @@ func (cl Client) pipelined(ctx context.Context, c *websocket.Conn, n int, pad st
 
 func (cl Client) write(ctx context.Context, c *websocket.Conn, id int64, pad string) error {
 	env := workload.Envelope{Type: "echo", ID: id, Data: workload.Data{Seq: id, Pad: pad}}
+	if cl.event {
+		env.ID = 0 // omitted: an event
+	}
 	if cl.WSJSON {
 		return wsjson.Write(ctx, c, env)
 	}
@@ -145,8 +153,12 @@ func (cl Client) read(ctx context.Context, c *websocket.Conn, id int64, pad stri
 			return err
 		}
 	}
-	if env.Re != id {
-		return fmt.Errorf("reply to %d, want %d", env.Re, id)
+	want := id
+	if cl.event {
+		want = 0 // an event, not a reply
+	}
+	if env.Re != want {
+		return fmt.Errorf("reply to %d, want %d", env.Re, want)
 	}
 	return workload.Check(env.Data, id, pad)
 }

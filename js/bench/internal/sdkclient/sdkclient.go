@@ -22,6 +22,8 @@ func Run(ctx context.Context, p workload.Params) workload.Result {
 		return sequential(ctx, p)
 	case workload.Pipelined:
 		return pipelined(ctx, p)
+	case workload.Events, workload.EventsBulk:
+		return events(ctx, p)
 	case workload.Reconnect:
 		return reconnect(ctx, p)
 	}
@@ -29,11 +31,22 @@ func Run(ctx context.Context, p workload.Params) workload.Result {
 }
 
 func dial(ctx context.Context, p workload.Params) (*sdk.Client, error) {
-	return sdk.Dial(ctx, p.URL, &sdk.Options{
+	return sdk.Dial(ctx, p.URL, options(p))
+}
+
+func options(p workload.Params) *sdk.Options {
+	o := &sdk.Options{
 		// Every request in a pipelined run is in flight at once; give the
 		// last ones the whole run instead of the default 10 s.
 		RequestTimeout: time.Duration(p.TimeoutMs) * time.Millisecond,
-	})
+		Reliable:       p.Reliable,
+	}
+	if p.Reliable {
+		// Every event of a pipelined run may wait for its ack at once;
+		// reliable mode counts them against the queue.
+		o.Queue = sdk.Queue{Limit: 1 << 20, Bytes: 1 << 30}
+	}
+	return o
 }
 
 func sequential(ctx context.Context, p workload.Params) workload.Result {
@@ -118,6 +131,90 @@ func pipelined(ctx context.Context, p workload.Params) workload.Result {
 		}
 		lat[i] = workload.Us(time.Since(s.t0))
 		r.N++
+	}
+	t.Stop(&r)
+	r.LatUs = lat
+	return r
+}
+
+// events sends events of type echo and takes the server's echoes in a
+// handler: one at a time (EventsBulk), or all from one goroutine while this
+// one takes the echoes as they come (Events).
+func events(ctx context.Context, p workload.Params) workload.Result {
+	r := workload.Result{GC: -1}
+	c, err := dial(ctx, p)
+	if err != nil {
+		return workload.Fail(r, err)
+	}
+	defer c.Close()
+	// Registered before the first event is sent, so no echo can miss it.
+	echoes := make(chan workload.Data, p.Warmup+p.N)
+	sdk.Handle(c, "echo", func(_ context.Context, d workload.Data) { echoes <- d })
+	pad := workload.PadString(p.Pad)
+	// next takes the echo of seq, which must be the next one.
+	next := func(seq int64) error {
+		select {
+		case d := <-echoes:
+			return workload.Check(d, seq, pad)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	send := func(seq int64) error { return sdk.Send(ctx, c, "echo", workload.Data{Seq: seq, Pad: pad}) }
+	var seq int64
+	for range p.Warmup {
+		seq++
+		if err := send(seq); err != nil {
+			return workload.Fail(r, err)
+		}
+		if err := next(seq); err != nil {
+			return workload.Fail(r, err)
+		}
+	}
+	base := seq
+	lat := make([]float64, p.N)
+	var t workload.Timer
+	t.Start()
+	if workload.IsPipelined(p.Workload) {
+		sent := make([]time.Time, p.N)
+		errc := make(chan error, 1)
+		var mu sync.Mutex // orders sent[i] for the race detector; the echo's arrival already does
+		go func() {
+			for i := range p.N {
+				mu.Lock()
+				sent[i] = time.Now()
+				mu.Unlock()
+				if err := send(base + int64(i) + 1); err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- nil
+		}()
+		for i := range p.N {
+			if err := next(base + int64(i) + 1); err != nil {
+				return workload.Fail(r, err)
+			}
+			mu.Lock()
+			lat[i] = workload.Us(time.Since(sent[i]))
+			mu.Unlock()
+			r.N++
+		}
+		if err := <-errc; err != nil {
+			return workload.Fail(r, err)
+		}
+	} else {
+		for i := range p.N {
+			t0 := time.Now()
+			if err := send(base + int64(i) + 1); err != nil {
+				return workload.Fail(r, err)
+			}
+			if err := next(base + int64(i) + 1); err != nil {
+				return workload.Fail(r, err)
+			}
+			lat[i] = workload.Us(time.Since(t0))
+			r.N++
+		}
 	}
 	t.Stop(&r)
 	r.LatUs = lat

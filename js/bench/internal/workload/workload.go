@@ -21,8 +21,21 @@ const (
 	RTT       = "rtt"
 	Pipelined = "pipelined"
 	Bulk      = "bulk"
-	Reconnect = "reconnect"
+	// Events and EventsBulk are Pipelined and Bulk made of events instead
+	// of requests: the client sends {"type":"echo","data":D}, the server
+	// sends the same event back, and the client's handler checks it. In
+	// reliable mode events are numbered and acknowledged; requests are not.
+	Events     = "events"
+	EventsBulk = "events-bulk"
+	Reconnect  = "reconnect"
 )
+
+// IsEvents reports whether workload wl is made of events.
+func IsEvents(wl string) bool { return wl == Events || wl == EventsBulk }
+
+// IsPipelined reports whether workload wl sends every message before it
+// waits for the first echo.
+func IsPipelined(wl string) bool { return wl == Pipelined || wl == Events }
 
 // Params tells a client what to run. It travels as JSON from the harness to
 // the wasm clients.
@@ -40,6 +53,9 @@ type Params struct {
 	BackoffMs int `json:"backoffMs"`
 	// TimeoutMs bounds the whole run.
 	TimeoutMs int `json:"timeoutMs"`
+	// Reliable turns on the steadyws clients' reliable mode (URL is then
+	// the server's reliable endpoint).
+	Reliable bool `json:"reliable,omitempty"`
 }
 
 // Result is what a client reports for one run.
