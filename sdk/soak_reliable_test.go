@@ -25,7 +25,8 @@ const soakReliablePerCycle = 2
 // loss, no duplicate, across every resume), the kept events must be
 // acknowledged in the end (Stats().Unacked back to 0), and goroutines,
 // heap, open files and, in the browser, js.Func values, sockets and timers
-// must come back to where they started.
+// must come back to where they started. About 6 s natively (16 s with
+// -race) and 50 s in Chromium on a 2-core machine.
 func TestSoakReliableReconnectCycles(t *testing.T) {
 	srv := newServer(t)
 	first, err := sdk.Dial(context.Background(), srv.ReliableURL(), reliableOpts())
