@@ -359,12 +359,13 @@ func (s *sentLines) lost(unconfirmed, queued int) []string {
 	return out
 }
 
-// drain waits, at end of input, until what was typed has gone out.
+// drain waits, at end of input, until what was typed has gone out and
+// the server has acknowledged it (reliable mode): handed it to the room.
 func drain(ctx context.Context, c *sdk.Client) {
 	ctx, cancel := context.WithTimeout(ctx, drainWait)
 	defer cancel()
 	for {
-		if st := c.Stats(); st.State == sdk.Open && st.Queued == 0 {
+		if st := c.Stats(); st.State == sdk.Open && st.Queued == 0 && st.Unacked == 0 {
 			return
 		}
 		select {
