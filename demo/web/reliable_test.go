@@ -22,21 +22,24 @@ const flowLines = 30
 // while the connection is down and after it is back.
 const flowGap = 40 * time.Millisecond
 
-// TestPageReliableFaults presses each of the page's fault buttons while
+// TestPageReliableFaults presses each of the page's fault buttons (the
+// restart too, which reliable mode rides out as the server process, and
+// with it the sessions, stays up) while
 // chat lines flow both ways — typed on the page into the room, and from a
 // native client (reliable too, as the terminal client is) to the page —
 // and checks that every line shows up exactly once and in order on both
 // sides, that the page's own lines all end delivered, and that the page
 // shows reliable mode's counters.
 func TestPageReliableFaults(t *testing.T) {
-	for _, fault := range []string{"drop", "drop-all", "silent"} {
+	for _, fault := range []string{"drop", "drop-all", "silent", "restart"} {
 		t.Run(fault, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 			base := startDemo(t)
 			// The silent fault lasts 3 s; a short heartbeat notices it in
-			// about a second.
-			page := openPage(t, base+"/?silentMs=3000&heartbeatMs=500&heartbeatTimeoutMs=700")
+			// about a second. The restart (every connection dropped,
+			// handshakes refused) lasts 1.5 s; the sessions outlive it.
+			page := openPage(t, base+"/?silentMs=3000&restartMs=1500&heartbeatMs=500&heartbeatTimeoutMs=700")
 			must(t, page.Join("ada"))
 			bob := joinNative(t, ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws", "bob")
 			must(t, page.WaitFor(`[...document.querySelectorAll("#users .user")].some((li) => li.textContent.includes("bob"))`,
@@ -51,8 +54,8 @@ func TestPageReliableFaults(t *testing.T) {
 			if i := slices.Index(states, "reconnecting"); i < 0 || !slices.Contains(states[i:], "open") {
 				t.Errorf("the badge went %v, want reconnecting, then open: the fault did not take the connection", states)
 			}
-			if fault == "drop-all" && bob.Stats().Reconnects == 0 {
-				t.Error("drop-all: the native client never reconnected")
+			if (fault == "drop-all" || fault == "restart") && bob.Stats().Reconnects == 0 {
+				t.Errorf("%s: the native client never reconnected", fault)
 			}
 			checkCounters(t, page)
 		})
