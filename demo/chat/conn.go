@@ -37,7 +37,15 @@ func (c *conn) send(b []byte) {
 	_ = c.sc.SendText(context.Background(), string(b))
 }
 
-func (c *conn) sendError(e errorEvent) { c.send(event("error", e)) }
+// sendError answers something the client sent. On a reliable-mode
+// connection it is numbered, like a chat line, so that it reaches the
+// client even if this connection is lost before it is written.
+func (c *conn) sendError(e errorEvent) {
+	if c.plain {
+		return
+	}
+	_ = server.Send(context.Background(), c.sc, "error", e)
+}
 
 // drop closes the connection abruptly, without a close frame: the client
 // sees 1006, as after a network failure.

@@ -5,10 +5,20 @@
 // recovery can be watched. The protocol itself is sdk/server's; this
 // package is the room, the faults and the page.
 //
+// /ws serves reliable mode (sdk/server's Options.Reliable): chat lines and
+// error events go to a client that opened with a $hello numbered, kept
+// until acknowledged and resent at its resume, and its chat events are
+// handed to the room exactly once, so the fault buttons lose and double
+// nothing. Sessions are bound to the principal authorize returns (see
+// principal.go). Clients that do not ask for reliable mode are served as
+// before.
+//
 // / also accepts a WebSocket upgrade, for the seed tutorial's page
 // (new WebSocket("ws://127.0.0.1:8001/")): its plain text frames go to the
 // room as chat lines from "seed-XXXX", and it gets the room's chat lines
-// as plain text, "nick: text".
+// as plain text, "nick: text". It is served by a second, ordinary
+// server.Server with the same handlers, so that the room's Broadcast on
+// /ws never reaches it.
 //
 // # Protocol
 //

@@ -13,7 +13,7 @@ import (
 // GET, the restart fault and shutdown, then sdk/server's handshake (which
 // answers an unsupported Sec-WebSocket-Version with 426) behind the gate
 // the silent fault uses.
-func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, srv *server.Server) {
 	if !server.IsUpgrade(r) {
 		w.Header().Set("Connection", "Upgrade")
 		w.Header().Set("Upgrade", "websocket")
@@ -44,8 +44,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	g := newGate()
 	ctx := context.WithValue(r.Context(), gateKey{}, g)
-	ctx = context.WithValue(ctx, plainKey{}, r.URL.Path == "/")
-	s.ws.ServeHTTP(&gatedWriter{ResponseWriter: w, gate: g}, r.WithContext(ctx))
+	ctx = context.WithValue(ctx, plainKey{}, srv == s.plain)
+	srv.ServeHTTP(&gatedWriter{ResponseWriter: w, gate: g}, r.WithContext(ctx))
 }
 
 func plainError(w http.ResponseWriter, status int, format string, args ...any) {

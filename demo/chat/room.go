@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/steadyws/steadyws/sdk/server"
 )
 
 // join makes c a member of the room under the nickname in a.
@@ -42,7 +44,15 @@ func (s *Server) joinRoom(c *conn, a joinArgs) (string, error) {
 	s.mu.Unlock()
 	if evicted != nil {
 		evicted.log.Info("replaced by a newer connection of the same session", "nick", nick)
-		evicted.drop()
+		// Not here: on /ws the old connection was usually taken over by
+		// the new one's reliable-mode session already, and is being
+		// closed; CloseNow then waits for that close (up to 5 s on a
+		// half-open socket), which would hold up this join's reply.
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			evicted.drop()
+		}()
 	}
 	c.log.Info("joined", "nick", nick)
 	return nick, nil
@@ -111,16 +121,19 @@ func (s *Server) broadcast(b []byte) {
 }
 
 // say sends a chat line to everyone connected, joined or not (a guest
-// hears the room too): an event to every steadyws client, a line of text
-// to every plain client.
+// hears the room too). On /ws it is a Broadcast: numbered and kept for
+// every reliable-mode session, attached or waiting for its client to
+// resume, so a client whose connection the fault buttons just dropped
+// still gets it, once; an ordinary event for the clients without a
+// session. The plain connections on / (the seed tutorial's page) are
+// another server's, which the Broadcast does not reach: they get the line
+// as text.
 func (s *Server) say(m chatOut) {
-	ev := event("chat", m)
+	server.Broadcast(context.Background(), s.ws, "chat", m)
 	line := m.Nick + ": " + m.Text
 	for _, c := range s.allConns() {
 		if c.plain {
 			_ = c.sc.SendText(context.Background(), line)
-		} else {
-			c.send(ev)
 		}
 	}
 }

@@ -57,9 +57,13 @@ type Server struct {
 	opts Options
 	log  *slog.Logger
 	mux  *http.ServeMux
-	ws   *server.Server
+	// ws serves /ws in reliable mode; plain serves WebSocket upgrades on /
+	// (the seed tutorial's endpoint) without it. Two servers, so that a
+	// chat line broadcast on ws, numbered for every session, never reaches
+	// the seed page's plain connections as an envelope.
+	ws, plain *server.Server
 
-	wg sync.WaitGroup // whoami requests
+	wg sync.WaitGroup // whoami requests, evictions
 
 	mu        sync.Mutex
 	closed    bool
@@ -86,33 +90,44 @@ func New(opts *Options) *Server {
 		log:     o.Logger,
 		conns:   make(map[*server.Conn]*conn),
 		members: make(map[string]*conn),
-		ws: server.New(&server.Options{
-			IdleTimeout: idleTimeout,
-			ReadLimit:   MaxMessage,
-			// The seed tutorial's page is opened from a file or another
-			// origin. The room has no login and no cookies, so a page of any
-			// origin may join it.
-			OriginPatterns: []string{"*"},
-		}),
 	}
-	s.ws.OnConnect(s.connected)
-	s.ws.OnDisconnect(s.disconnected)
-	s.ws.OnError(s.reportError)
-	s.ws.OnRaw(s.raw)
-	server.HandleRequest(s.ws, "join", s.join)
-	server.HandleRequest(s.ws, "sum", sum)
-	server.HandleRequest(s.ws, "time", now)
-	server.Handle(s.ws, "chat", s.chat)
+	wsOpts := server.Options{
+		IdleTimeout: idleTimeout,
+		ReadLimit:   MaxMessage,
+		// The seed tutorial's page is opened from a file or another
+		// origin. The room has no login, so a page of any origin may join
+		// it.
+		OriginPatterns: []string{"*"},
+	}
+	s.plain = server.New(&wsOpts)
+	// Reliable mode on /ws: a client that opens with a $hello gets a
+	// session, and the chat lines sent to it (Broadcast, numbered) and
+	// from it reach the other side exactly once and in order across the
+	// fault buttons' lost connections. Each session is bound to the
+	// principal authorize returns.
+	wsOpts.Reliable = true
+	wsOpts.Authorize = authorize
+	s.ws = server.New(&wsOpts)
+	for _, srv := range []*server.Server{s.ws, s.plain} {
+		srv.OnConnect(s.connected)
+		srv.OnDisconnect(s.disconnected)
+		srv.OnError(s.reportError)
+		srv.OnRaw(s.raw)
+		server.HandleRequest(srv, "join", s.join)
+		server.HandleRequest(srv, "sum", sum)
+		server.HandleRequest(srv, "time", now)
+		server.Handle(srv, "chat", s.chat)
+	}
 
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("/ws", s.serveWS)
+	s.mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, s.ws) })
 	s.mux.Handle("/dist/", getOnly(s.distHandler()))
 	page := getOnly(s.pageHandler())
 	// The seed tutorial's page connects to ws://127.0.0.1:8001/ and speaks
 	// plain text: / is its WebSocket endpoint as well as the page.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" && server.IsUpgrade(r) {
-			s.serveWS(w, r)
+			s.serveWS(w, r, s.plain)
 			return
 		}
 		page.ServeHTTP(w, r)
@@ -138,7 +153,12 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
 	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.plain.Shutdown(ctx) }()
 	err := s.ws.Shutdown(ctx)
+	if perr := <-done; err == nil {
+		err = perr
+	}
 	s.wg.Wait()
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = nil // the stragglers were dropped

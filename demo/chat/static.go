@@ -55,7 +55,7 @@ func getOnly(h http.Handler) http.Handler {
 }
 
 func (s *Server) pageHandler() http.Handler {
-	return typed(http.FileServerFS(s.opts.Page))
+	return withVisitor(typed(http.FileServerFS(s.opts.Page)))
 }
 
 // distHandler serves the built SDK, or explains how to build it.

@@ -103,6 +103,10 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 	// join, never arrives before its handler.
 	ready := make(chan struct{})
 	c := sdk.New(*url, &sdk.Options{
+		// Reliable mode: the lines typed here and the room's lines arrive
+		// exactly once and in order, across lost connections, while the
+		// server keeps the session.
+		Reliable: true,
 		// Short, so that "go silent" on the page is noticed in seconds.
 		Heartbeat: sdk.Heartbeat{Interval: 5 * time.Second, Timeout: 3 * time.Second},
 		Backoff:   sdk.Backoff{Max: 10 * time.Second},
@@ -185,14 +189,23 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 		}
 	})
 	c.OnError(func(err error) {
+		// In reliable mode lines are only at risk when the server lost the
+		// session (restarted, or we were away too long). The SDK cannot
+		// know what the server read before that; the echoes can: only
+		// lines never echoed may be lost.
+		var sl *sdk.SessionLostError
 		var ue *sdk.UnconfirmedError
-		if !errors.As(err, &ue) {
+		var count int
+		switch {
+		case errors.As(err, &sl):
+			count = sl.Count
+		case errors.As(err, &ue):
+			count = ue.Count
+		default:
 			p.printf("! %v", err)
 			return
 		}
-		// The SDK cannot know what the server read before the drop; the
-		// echoes can: only lines never echoed may be lost.
-		for _, text := range sent.lost(ue.Count, c.Stats().Queued) {
+		for _, text := range sent.lost(count, c.Stats().Queued) {
 			p.printf("! may not have arrived (the connection dropped before the server echoed it): %q", text)
 		}
 	})
@@ -346,12 +359,13 @@ func (s *sentLines) lost(unconfirmed, queued int) []string {
 	return out
 }
 
-// drain waits, at end of input, until what was typed has gone out.
+// drain waits, at end of input, until what was typed has gone out and
+// the server has acknowledged it (reliable mode): handed it to the room.
 func drain(ctx context.Context, c *sdk.Client) {
 	ctx, cancel := context.WithTimeout(ctx, drainWait)
 	defer cancel()
 	for {
-		if st := c.Stats(); st.State == sdk.Open && st.Queued == 0 {
+		if st := c.Stats(); st.State == sdk.Open && st.Queued == 0 && st.Unacked == 0 {
 			return
 		}
 		select {

@@ -47,7 +47,11 @@ async function start() {
   }
 
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+  // Reliable mode: every chat line we send, and every one the room sends
+  // us, arrives exactly once and in order, even across the fault buttons'
+  // lost connections (the server keeps our session while we are away).
   client = steadyws.connect(url, {
+    reliable: true,
     backoff: { initialMs: 500, maxMs: 5000 },
     heartbeat: { intervalMs: heartbeatMs, timeoutMs: heartbeatTimeoutMs },
   });
@@ -69,15 +73,23 @@ async function start() {
     log("close", e.willReconnect
       ? `connection closed (${what}); next try in ${formatSeconds(e.delayMs)} s`
       : `connection closed for good (${what})`);
-    // Messages written to the lost socket may or may not have arrived.
-    for (const [, m] of own) if (m.status === "sending") setStatus(m, "unconfirmed");
+    // Reliable mode keeps what was written to the lost socket and sends it
+    // again on the next connection, unless the server already has it.
+    for (const [, m] of own) if (m.status === "sending") setStatus(m, "kept");
   });
   client.addEventListener("reconnecting", (e) => {
     reconnectAt = performance.now() + e.delayMs;
     log("retry", `attempt ${e.attempt} in ${formatSeconds(e.delayMs)} s`);
     renderBadge();
   });
-  client.addEventListener("error", (e) => log("error", e.message));
+  client.addEventListener("error", (e) => {
+    log("error", e.message);
+    // The server forgot our session (restarted, or we were away too
+    // long): what it never acknowledged may or may not have arrived.
+    if (e.error?.name === "SessionLostError") {
+      for (const [, m] of own) if (m.status === "sending" || m.status === "kept") setStatus(m, "unconfirmed");
+    }
+  });
 
   client.on("chat", onChat);
   client.on("presence", onPresence);
@@ -171,8 +183,9 @@ function addOwn(text, cid) {
 const statusText = {
   queued: "queued — goes out when the connection is back",
   sending: "sending…",
+  kept: "kept — sent again when the connection is back",
   delivered: "delivered",
-  unconfirmed: "not confirmed — the connection dropped before the echo",
+  unconfirmed: "not confirmed — the server lost our session before the echo",
   failed: "failed",
 };
 
@@ -268,6 +281,12 @@ function renderStats() {
   $("stat-queued").textContent = s.queued;
   $("stat-queued").parentElement.classList.toggle("hot", s.queued > 0);
   $("stat-rtt").textContent = s.rttMs > 0 ? `${s.rttMs < 10 ? s.rttMs.toFixed(1) : Math.round(s.rttMs)} ms` : "–";
+  // Reliable mode's work: events written again after a reconnect, repeats
+  // from the server dropped unseen, and events waiting for the server's
+  // acknowledgement.
+  $("stat-resent").textContent = s.resent;
+  $("stat-duplicates").textContent = s.duplicates;
+  $("stat-unacked").textContent = s.unacked;
   if (s.queued === 0) {
     // The queue has been flushed onto the new connection.
     for (const [, m] of own) if (m.status === "queued") setStatus(m, "sending");

@@ -9,7 +9,8 @@ import (
 	"github.com/steadyws/steadyws/sdk"
 )
 
-// nativeMember is an sdk client in the room, as the CLI is.
+// nativeMember is an sdk client in the room, as the CLI is: in reliable
+// mode.
 type nativeMember struct {
 	*sdk.Client
 	mu    sync.Mutex
@@ -30,7 +31,10 @@ func joinNative(t *testing.T, ctx context.Context, url, nick string) *nativeMemb
 	ready := make(chan struct{})
 	joined := make(chan error, 10)
 	m := &nativeMember{Client: sdk.New(url, &sdk.Options{
-		Backoff: sdk.Backoff{Initial: 100 * time.Millisecond, Max: time.Second},
+		Reliable: true,
+		Backoff:  sdk.Backoff{Initial: 100 * time.Millisecond, Max: time.Second},
+		// Short, so that the silent fault is noticed within a second or two.
+		Heartbeat: sdk.Heartbeat{Interval: 300 * time.Millisecond, Timeout: time.Second},
 		URL: func(ctx context.Context) (string, error) {
 			select {
 			case <-ready:
@@ -63,6 +67,20 @@ func joinNative(t *testing.T, ctx context.Context, url, nick string) *nativeMemb
 		t.Fatalf("%s: no join: %v", nick, ctx.Err())
 	}
 	return m
+}
+
+// linesFrom returns the texts of the chat lines from nick, in the order
+// they were handed to the handler.
+func (m *nativeMember) linesFrom(nick string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, c := range m.chats {
+		if c.Nick == nick {
+			out = append(out, c.Text)
+		}
+	}
+	return out
 }
 
 // count is how many chat messages with text from nick the client got.

@@ -44,7 +44,10 @@ func newReliable() *server.Server {
 	// Pages of any origin: the browser tests' page is served elsewhere.
 	srv := server.New(&server.Options{Reliable: true, OriginPatterns: []string{"*"}})
 	server.Handle(srv, "echo", func(ctx context.Context, c *server.Conn, m json.RawMessage) {
-		_ = server.Send(ctx, c, "echo", m)
+		// Not ctx: it ends with the connection, and an event handed to
+		// this handler must be echoed even if its connection has just
+		// been lost (Send then keeps it for the session's resume).
+		_ = server.Send(context.WithoutCancel(ctx), c, "echo", m)
 	})
 	return srv
 }
