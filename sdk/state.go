@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"strconv"
-	"time"
 )
 
 // State is where a Client is in its life.
@@ -61,7 +60,7 @@ type CloseInfo struct {
 	// WillReconnect reports whether the client will try again.
 	WillReconnect bool
 	// Delay is how long the client waits before the next attempt.
-	Delay time.Duration
+	Delay duration
 }
 
 // Stats is a snapshot of a Client's counters.
@@ -104,8 +103,8 @@ type Stats struct {
 	// reported as a *SessionLostError.
 	SessionRestarts int64
 	// RTT is the last heartbeat round-trip time, zero before the first.
-	RTT time.Duration
+	RTT duration
 	// ConnectedSince is when the current connection opened; zero when not
 	// connected.
-	ConnectedSince time.Time
+	ConnectedSince wallTime
 }
