@@ -188,6 +188,8 @@ export interface GoStats {
   clients: number;
   /** The same, counted in the socket shim. */
   shimClients: number;
+  /** js.Func values the Go half holds (one per running timer); back where it started once clients close. */
+  funcs: number;
 }
 
 export interface Steadyws {

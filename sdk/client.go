@@ -94,31 +94,6 @@ func newClient(url string, opts *Options, setup func(*Client)) *Client {
 	return c
 }
 
-// Dial is New followed by waiting for the first connection to open. It
-// keeps retrying as Options describe until ctx ends; then, or when the
-// client stops for good first, it closes the client and returns the error.
-func Dial(ctx ctxt, url string, opts *Options) (*Client, error) {
-	c := New(url, opts)
-	c.mu.Lock()
-	lf, err := c.life, c.err
-	c.mu.Unlock()
-	if lf == nil { // never started: options out of range
-		return nil, err
-	}
-	select {
-	case <-lf.opened:
-		return c, nil
-	case <-lf.done:
-		return nil, c.Err()
-	case <-ctx.Done():
-		c.mu.Lock()
-		n, last := c.failures, c.lastFailure
-		c.mu.Unlock()
-		c.Close()
-		return nil, newDialError(url, n, last, ctx.Err())
-	}
-}
-
 func (c *Client) startLocked() {
 	if c.badOptions != nil {
 		return // Reconnect cannot mend options; Err still says why

@@ -189,8 +189,8 @@ func (e *LimitError) Error() string {
 // ExpiredError reports a queued message discarded because it waited longer
 // than Queue.MaxAge.
 type ExpiredError struct {
-	Type string // envelope type, or "" for raw frames
-	Age  duration
+	Type string   // envelope type, or "" for raw frames
+	Age  duration // a time.Duration (see Options)
 }
 
 func (e *ExpiredError) Error() string {

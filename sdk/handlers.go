@@ -70,15 +70,8 @@ func on[F any](c *Client, l *listeners[F], fn F) func() {
 	}
 }
 
-// OnOpen registers fn to run each time a connection opens, before the
-// queued messages are flushed. Messages sent with the ctx it receives go
-// out at once, ahead of the queue (an authentication message, say); other
-// sends made meanwhile are queued behind it. Registered while a connection
-// is already open, fn also runs at once for that connection, and sends
-// made after OnOpen returns wait in the queue until it has run, so a
-// handler added just after New still goes first. The returned func removes
-// fn.
-func (c *Client) OnOpen(fn func(ctx ctxt)) (remove func()) {
+// onOpen is OnOpen (goapi.go), which the JavaScript API's build leaves out.
+func (c *Client) onOpen(fn func(ctx ctxt)) (remove func()) {
 	remove = on(c, &c.reg.open, fn)
 	c.mu.Lock()
 	l := c.link

@@ -270,7 +270,7 @@ func (jc *jsClient) listen(c *Client) {
 			jc.retire()
 		}
 	})
-	c.OnOpen(func(ctx ctxt) {
+	c.onOpen(func(ctx ctxt) {
 		l, _ := ctx.Value(openKey{}).(*link)
 		jc.opener.Store(l)
 		defer jc.opener.Store(nil)

@@ -1,6 +1,7 @@
 package sdk
 
-// Defaults used for zero-valued fields of Options.
+// Defaults used for zero-valued fields of Options (durations are
+// time.Duration values).
 const (
 	DefaultConnectTimeout    = 10 * second
 	DefaultBackoffInitial    = 500 * millisecond
@@ -18,7 +19,10 @@ const (
 
 // Options configures a Client. A nil *Options and the zero value both mean
 // "all defaults". The Client copies the Options; later changes to the
-// caller's value have no effect.
+// caller's value have no effect. Its durations are time.Duration values and
+// URL's ctx a context.Context: duration and ctxt are aliases of them, which
+// the JavaScript API's build, free of packages time and context, declares
+// itself (clock.go).
 type Options struct {
 	// Protocols are the WebSocket subprotocols offered in the handshake.
 	// Defaults to none.

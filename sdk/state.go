@@ -59,7 +59,8 @@ type CloseInfo struct {
 	Err error
 	// WillReconnect reports whether the client will try again.
 	WillReconnect bool
-	// Delay is how long the client waits before the next attempt.
+	// Delay is how long the client waits before the next attempt (a
+	// time.Duration; see Options).
 	Delay duration
 }
 
@@ -102,9 +103,11 @@ type Stats struct {
 	// nothing unacknowledged in either direction silently, otherwise
 	// reported as a *SessionLostError.
 	SessionRestarts int64
-	// RTT is the last heartbeat round-trip time, zero before the first.
+	// RTT is the last heartbeat round-trip time, zero before the first (a
+	// time.Duration; see Options).
 	RTT duration
 	// ConnectedSince is when the current connection opened; zero when not
-	// connected.
+	// connected. It is a time.Time (wallTime is an alias of it; see
+	// Options).
 	ConnectedSince wallTime
 }
