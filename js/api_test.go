@@ -440,9 +440,9 @@ func TestUnconfirmedErrorEvent(t *testing.T) {
 }
 
 // TestClosedClientsAreLetGo: a page that opens and closes many clients keeps
-// none of them in the Go half or the shim; a closed client still reports its
-// final stats and why it is closed, and reconnect() brings it back with the
-// handlers it had.
+// none of them in the Go half or the shim, nor their timers' js.Func values;
+// a closed client still reports its final stats and why it is closed, and
+// reconnect() brings it back with the handlers it had.
 func TestClosedClientsAreLetGo(t *testing.T) {
 	ctx := page(t)
 	s := newServer(t)
@@ -454,10 +454,16 @@ func TestClosedClientsAreLetGo(t *testing.T) {
 		States             string
 	}
 	run(t, ctx, s, `
+		// The first client makes the page's signal listeners, which stay.
+		const first = steadyws.goStats();
+		const w = steadyws.connect(WS, fast);
+		await opened(w);
+		w.close();
+		await until("the first client let go", () => steadyws.goStats().clients === first.clients);
 		const base = steadyws.goStats();
 		const settled = (what) => until(what, () => {
 			const g = steadyws.goStats();
-			return g.clients === base.clients && g.shimClients === base.shimClients;
+			return g.clients === base.clients && g.shimClients === base.shimClients && g.funcs === base.funcs;
 		});
 		for (let i = 0; i < 30; i++) {
 			const c = steadyws.connect(WS, fast);

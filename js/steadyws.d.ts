@@ -190,6 +190,8 @@ export interface GoStats {
   shimClients: number;
   /** Sessions of closed reliable clients, kept for a reconnect() until the page drops the client object. */
   retiredSessions: number;
+  /** js.Func values the Go half holds (one per running timer); back where it started once clients close. */
+  funcs: number;
 }
 
 export interface Steadyws {

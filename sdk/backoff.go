@@ -2,13 +2,12 @@ package sdk
 
 import (
 	"math"
-	"time"
 )
 
 // delay returns the wait before attempt n (0-based) with r, uniform in
 // [0, 1), choosing where the jitter lands. Jitter applies after the cap, so
 // a long run of failures still spreads clients over [Max·(1−Jitter), Max].
-func (b Backoff) delay(n int, r float64) time.Duration {
+func (b Backoff) delay(n int, r float64) duration {
 	// Initial·Factor^n by repeated multiplication: math.Pow would add 2 KB
 	// (brotli) to steadyws.wasm. Past Max, or at ±Inf or NaN, more factors
 	// (≥ 1 after withDefaults) change nothing that survives the cap.
@@ -20,7 +19,7 @@ func (b Backoff) delay(n int, r float64) time.Duration {
 		d = float64(b.Max)
 	}
 	d -= d * b.Jitter * r
-	return time.Duration(d)
+	return duration(d)
 }
 
 // reconnectAfterClose is the built-in policy for a close code from the

@@ -1,11 +1,9 @@
 package sdk
 
 import (
-	"context"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // Client is a WebSocket connection that survives drops: it reconnects with
@@ -44,7 +42,7 @@ type Client struct {
 	everOpened      bool
 	saidUnreachable bool  // an *UnreachableError was reported
 	badOptions      error // an *OptionError: the client never starts
-	rtt             time.Duration
+	rtt             duration
 	connectedSince  int64 // Unix nanoseconds; 0 when not connected
 	reg             registry
 	rel             *session // Options.Reliable; nil otherwise
@@ -52,8 +50,8 @@ type Client struct {
 
 // life is one run of the client, from New or Reconnect until it stops.
 type life struct {
-	ctx    context.Context
-	cancel context.CancelFunc
+	ctx    ctxt
+	cancel func()
 	done   chan struct{} // closed when the supervisor has exited
 	opened chan struct{} // closed at the first open, for Dial
 	events *serial
@@ -96,36 +94,11 @@ func newClient(url string, opts *Options, setup func(*Client)) *Client {
 	return c
 }
 
-// Dial is New followed by waiting for the first connection to open. It
-// keeps retrying as Options describe until ctx ends; then, or when the
-// client stops for good first, it closes the client and returns the error.
-func Dial(ctx context.Context, url string, opts *Options) (*Client, error) {
-	c := New(url, opts)
-	c.mu.Lock()
-	lf, err := c.life, c.err
-	c.mu.Unlock()
-	if lf == nil { // never started: options out of range
-		return nil, err
-	}
-	select {
-	case <-lf.opened:
-		return c, nil
-	case <-lf.done:
-		return nil, c.Err()
-	case <-ctx.Done():
-		c.mu.Lock()
-		n, last := c.failures, c.lastFailure
-		c.mu.Unlock()
-		c.Close()
-		return nil, newDialError(url, n, last, ctx.Err())
-	}
-}
-
 func (c *Client) startLocked() {
 	if c.badOptions != nil {
 		return // Reconnect cannot mend options; Err still says why
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := withCancel(background())
 	lf := &life{ctx: ctx, cancel: cancel, done: make(chan struct{}), opened: make(chan struct{}), events: newSerial()}
 	c.life, c.err, c.failures, c.state = lf, nil, 0, Connecting
 	platformRunning(c, true)
@@ -254,13 +227,6 @@ type relStats struct {
 	resent, duplicates int64
 	unacked            int
 	restarts           int64
-}
-
-func unixTime(ns int64) time.Time {
-	if ns == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, ns)
 }
 
 // setState records s and tells OnStateChange handlers.

@@ -1,9 +1,7 @@
 package sdk
 
 import (
-	"context"
 	"sync"
-	"time"
 )
 
 // Delivery confirmation. A frame handed to a socket may still be lost when
@@ -23,7 +21,7 @@ import (
 const (
 	confirmEvery = 64
 	confirmBytes = 64 << 10
-	confirmAge   = time.Second
+	confirmAge   = second
 	// ledgerRuns caps the runs a ledger keeps when nothing confirms them
 	// (a server that ignores pings, or Options.Raw): past it, frames are
 	// counted in the last run whatever their type.
@@ -48,10 +46,10 @@ type ledger struct {
 	unpaired bool // too many pings went unanswered: pongs confirm nothing
 	// sinceN and sinceBytes count what was written since the last ping.
 	sinceN, sinceBytes int
-	oldest             time.Duration // c.now() around when the oldest unconfirmed frame was written; -1: not known yet
-	asked              bool          // the supervisor was woken to plan a ping
-	noPing             bool          // Options.Raw: no pings, nothing to plan
-	ended              bool          // the link is over; notes come too late
+	oldest             duration // c.now() around when the oldest unconfirmed frame was written; -1: not known yet
+	asked              bool     // the supervisor was woken to plan a ping
+	noPing             bool     // Options.Raw: no pings, nothing to plan
+	ended              bool     // the link is over; notes come too late
 }
 
 type run struct {
@@ -167,12 +165,12 @@ func (g *ledger) confirmLocked(mark uint64, now int64) {
 	g.runs = g.runs[:n]
 	// What is left was written after the mark, so after now minus a
 	// round trip: close enough for planning the next ping.
-	g.oldest = time.Duration(now)
+	g.oldest = duration(now)
 }
 
 // plan says whether a confirmation ping is due at now, and otherwise how
 // long until one may be (0: none is pending).
-func (g *ledger) plan(now, age time.Duration) (due bool, wait time.Duration) {
+func (g *ledger) plan(now, age duration) (due bool, wait duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.asked = false
@@ -251,7 +249,7 @@ func (l *link) askConfirm() {
 
 // confirmAge returns how old an unconfirmed frame may get before a ping
 // confirms it.
-func (o *Options) confirmAge() time.Duration {
+func (o *Options) confirmAge() duration {
 	if o.Heartbeat.Interval > 0 {
 		return min(confirmAge, o.Heartbeat.Interval/4)
 	}
@@ -261,7 +259,7 @@ func (o *Options) confirmAge() time.Duration {
 // closeLedger ends l's ledger once no write is in progress on l, and
 // reports what it still holds; cause is why the connection ended.
 func (c *Client) closeLedger(l *link, cause error) {
-	ctx, cancel, _ := withTimeout(context.Background(), closeWait)
+	ctx, cancel, _ := withTimeout(background(), closeWait)
 	locked := l.acquire(ctx) == nil
 	cancel()
 	n, types := l.led.end()

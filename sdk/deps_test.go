@@ -11,7 +11,10 @@ import (
 
 // The browser build must stay small (README.md, Performance, "Size"):
 // native-only settings such as WithTLSConfig and WithHTTPClient must not
-// drag their packages into the wasm that pages load.
+// drag their packages into the wasm that pages load, and the JavaScript
+// API's build does without package time (which alone links internal/godebug
+// and time formatting, about 45 KB brotli) and package context, which
+// imports it (see clock.go).
 func TestBrowserBuildLeavesOutNativePackages(t *testing.T) {
 	// go test puts the go command that runs it first in PATH.
 	gobin, err := exec.LookPath("go")
@@ -32,7 +35,7 @@ func TestBrowserBuildLeavesOutNativePackages(t *testing.T) {
 	if !deps["github.com/steadyws/steadyws/sdk"] {
 		t.Fatalf("go list did not list the sdk:\n%s", out)
 	}
-	for _, heavy := range []string{"net/http", "crypto/tls", "crypto/x509", "net/url", "net"} {
+	for _, heavy := range []string{"net/http", "crypto/tls", "crypto/x509", "net/url", "net", "time", "context", "internal/godebug"} {
 		if deps[heavy] {
 			t.Errorf("the browser build imports %s", heavy)
 		}

@@ -1,10 +1,8 @@
 package sdk
 
 import (
-	"context"
 	"errors"
 	"strconv"
-	"time"
 
 	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
@@ -191,8 +189,8 @@ func (e *LimitError) Error() string {
 // ExpiredError reports a queued message discarded because it waited longer
 // than Queue.MaxAge.
 type ExpiredError struct {
-	Type string // envelope type, or "" for raw frames
-	Age  time.Duration
+	Type string   // envelope type, or "" for raw frames
+	Age  duration // a time.Duration (see Options)
 }
 
 func (e *ExpiredError) Error() string {
@@ -361,7 +359,7 @@ type OptionError struct {
 func (e *OptionError) Error() string {
 	v := strconv.FormatFloat(e.Value, 'g', -1, 64)
 	if e.Duration {
-		v = time.Duration(e.Value).String()
+		v = duration(e.Value).String()
 	}
 	return "steadyws: option " + e.Field + " must be " + e.Allowed + ", got " + v
 }
@@ -464,7 +462,7 @@ func retryCannotFix(err error) bool {
 
 // timeoutDialError is a connection attempt cut off by ConnectTimeout.
 type timeoutDialError struct {
-	d   time.Duration
+	d   duration
 	err error
 }
 
@@ -475,7 +473,7 @@ func (e *timeoutDialError) Error() string {
 func (e *timeoutDialError) Unwrap() error { return e.err }
 
 // Is makes a connect timeout match context.DeadlineExceeded.
-func (e *timeoutDialError) Is(target error) bool { return target == context.DeadlineExceeded }
+func (e *timeoutDialError) Is(target error) bool { return target == errDeadlineExceeded }
 
 type panicValue struct{ v any }
 

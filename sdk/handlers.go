@@ -1,7 +1,6 @@
 package sdk
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 )
@@ -42,16 +41,16 @@ func (l *listeners[F]) remove(key int) {
 // data and the result is the reply's raw JSON data.
 type requestHandler struct {
 	key int
-	fn  func(ctx context.Context, data []byte) ([]byte, error)
+	fn  func(ctx ctxt, data []byte) ([]byte, error)
 }
 
 type registry struct {
-	open     listeners[func(context.Context)]
+	open     listeners[func(ctxt)]
 	close    listeners[func(CloseInfo)]
 	state    listeners[func(State)]
 	errors   listeners[func(error)]
 	raw      listeners[func(MessageType, []byte)]
-	events   map[string]*listeners[func(context.Context, []byte)]
+	events   map[string]*listeners[func(ctxt, []byte)]
 	requests map[string]requestHandler
 	nextReq  int
 }
@@ -71,15 +70,8 @@ func on[F any](c *Client, l *listeners[F], fn F) func() {
 	}
 }
 
-// OnOpen registers fn to run each time a connection opens, before the
-// queued messages are flushed. Messages sent with the ctx it receives go
-// out at once, ahead of the queue (an authentication message, say); other
-// sends made meanwhile are queued behind it. Registered while a connection
-// is already open, fn also runs at once for that connection, and sends
-// made after OnOpen returns wait in the queue until it has run, so a
-// handler added just after New still goes first. The returned func removes
-// fn.
-func (c *Client) OnOpen(fn func(ctx context.Context)) (remove func()) {
+// onOpen is OnOpen (goapi.go), which the JavaScript API's build leaves out.
+func (c *Client) onOpen(fn func(ctx ctxt)) (remove func()) {
 	remove = on(c, &c.reg.open, fn)
 	c.mu.Lock()
 	l := c.link
@@ -89,7 +81,7 @@ func (c *Client) OnOpen(fn func(ctx context.Context)) (remove func()) {
 	}
 	c.mu.Unlock()
 	if late {
-		ctx := context.WithValue(l.ctx, openKey{}, l)
+		ctx := withValue(l.ctx, openKey{}, l)
 		c.emit(l.lf, "open", func() {
 			defer signal(l.drained) // the supervisor flushes what was held
 			fn(ctx)
@@ -126,17 +118,17 @@ func (c *Client) OnRaw(fn func(typ MessageType, data []byte)) (remove func()) {
 }
 
 // handleEvent registers fn for events of type t; any number may be.
-func (c *Client) handleEvent(t string, fn func(ctx context.Context, data []byte)) func() {
+func (c *Client) handleEvent(t string, fn func(ctx ctxt, data []byte)) func() {
 	if c.reserved(t) {
 		return func() {}
 	}
 	c.mu.Lock()
 	if c.reg.events == nil {
-		c.reg.events = make(map[string]*listeners[func(context.Context, []byte)])
+		c.reg.events = make(map[string]*listeners[func(ctxt, []byte)])
 	}
 	l := c.reg.events[t]
 	if l == nil {
-		l = &listeners[func(context.Context, []byte)]{}
+		l = &listeners[func(ctxt, []byte)]{}
 		c.reg.events[t] = l
 	}
 	c.mu.Unlock()
@@ -145,7 +137,7 @@ func (c *Client) handleEvent(t string, fn func(ctx context.Context, data []byte)
 
 // handleRequest makes fn the handler of requests of type t, replacing any
 // earlier one (whose remover then does nothing).
-func (c *Client) handleRequest(t string, fn func(ctx context.Context, data []byte) ([]byte, error)) func() {
+func (c *Client) handleRequest(t string, fn func(ctx ctxt, data []byte) ([]byte, error)) func() {
 	if c.reserved(t) {
 		return func() {}
 	}

@@ -1,8 +1,6 @@
 package sdk
 
 import (
-	"time"
-
 	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
@@ -16,7 +14,7 @@ import (
 // heartbeat is the liveness check of one connection.
 type heartbeat struct {
 	on                bool // Interval > 0, and not Options.Raw
-	interval, timeout time.Duration
+	interval, timeout duration
 	pingAt            int64 // c.now() of the ping awaiting an answer; 0: none
 }
 
@@ -50,12 +48,12 @@ func (h *heartbeat) pingNow(c *Client, l *link) {
 
 // check judges l's liveness now, pinging when Interval has passed in
 // silence, and returns wait shortened to when it must be asked again.
-func (h *heartbeat) check(c *Client, l *link, wait time.Duration) (time.Duration, verdict) {
+func (h *heartbeat) check(c *Client, l *link, wait duration) (duration, verdict) {
 	if !h.on {
 		return wait, beatAlive
 	}
 	now, last := int64(c.now()), l.lastRecv.Load()
-	var hbWait time.Duration
+	var hbWait duration
 	switch {
 	case h.pingAt != 0 && last > h.pingAt:
 		h.pingAt = 0
@@ -64,11 +62,11 @@ func (h *heartbeat) check(c *Client, l *link, wait time.Duration) (time.Duration
 		h.pingAt = c.ping(l)
 		hbWait = h.timeout
 	case h.pingAt == 0:
-		hbWait = time.Duration(last + int64(h.interval) - now)
+		hbWait = duration(last + int64(h.interval) - now)
 	case now-h.pingAt >= int64(h.timeout):
 		return wait, beatDead
 	default:
-		hbWait = time.Duration(h.pingAt + int64(h.timeout) - now)
+		hbWait = duration(h.pingAt + int64(h.timeout) - now)
 	}
 	if wait == 0 || hbWait < wait {
 		wait = hbWait
@@ -107,7 +105,7 @@ func (c *Client) pong(l *link, now int64) {
 	}
 	if at != 0 {
 		c.mu.Lock()
-		c.rtt = time.Duration(now - at)
+		c.rtt = duration(now - at)
 		c.mu.Unlock()
 	}
 }

@@ -1,12 +1,10 @@
 package sdk
 
 import (
-	"context"
 	"errors"
 	"sync"
 	"sync/atomic"
 	"syscall/js"
-	"time"
 
 	"github.com/steadyws/steadyws/sdk/internal/jsws"
 	"github.com/steadyws/steadyws/sdk/internal/reliable"
@@ -163,7 +161,7 @@ func jsStats(s Stats) any {
 	return map[string]any{
 		"state": s.State.String(), "attempts": s.Attempts, "reconnects": s.Reconnects,
 		"messagesIn": s.MessagesIn, "messagesOut": s.MessagesOut, "bytesIn": s.BytesIn, "bytesOut": s.BytesOut,
-		"queued": s.Queued, "dropped": s.Dropped, "unconfirmed": s.Unconfirmed, "lateReplies": s.LateReplies, "rttMs": float64(s.RTT) / float64(time.Millisecond),
+		"queued": s.Queued, "dropped": s.Dropped, "unconfirmed": s.Unconfirmed, "lateReplies": s.LateReplies, "rttMs": float64(s.RTT) / float64(millisecond),
 		"resent": s.Resent, "duplicates": s.Duplicates, "unacked": s.Unacked, "sessionRestarts": s.SessionRestarts,
 		"connectedSince": since,
 	}
@@ -193,7 +191,7 @@ func jsConnect(a []js.Value) any {
 	case js.TypeString:
 		rawURL = url.String()
 	case js.TypeFunction:
-		o.URL = func(ctx context.Context) (string, error) { return callURL(ctx, url) }
+		o.URL = func(ctx ctxt) (string, error) { return callURL(ctx, url) }
 	default:
 		return jsError("TypeError", "steadyws: url must be a string or a function returning one, got "+url.Type().String())
 	}
@@ -211,7 +209,7 @@ func jsConnect(a []js.Value) any {
 	}
 	jsClients.mu.Unlock()
 	jc.c = newClient(rawURL, &o, func(c *Client) {
-		c.dial = func(ctx context.Context, url string, o *Options, l *link) (conn, error) {
+		c.dial = func(ctx ctxt, url string, o *Options, l *link) (conn, error) {
 			return dialBrowser(ctx, url, o, l, cid)
 		}
 		if c.rel != nil {
@@ -230,7 +228,7 @@ func jsError(name, msg string) any { return map[string]any{"error": msg, "name":
 
 // callURL calls the page's URL function; it may return a string or a
 // promise of one.
-func callURL(ctx context.Context, fn js.Value) (string, error) {
+func callURL(ctx ctxt, fn js.Value) (string, error) {
 	var v js.Value
 	if err := jsws.Try(func() { v = fn.Invoke() }); err != nil {
 		return "", err
@@ -304,7 +302,7 @@ func (jc *jsClient) listen(c *Client) {
 			jc.retire()
 		}
 	})
-	c.OnOpen(func(ctx context.Context) {
+	c.onOpen(func(ctx ctxt) {
 		l, _ := ctx.Value(openKey{}).(*link)
 		jc.opener.Store(l)
 		defer jc.opener.Store(nil)
@@ -442,9 +440,9 @@ func (jc *jsClient) handle(kind, t string, on bool) {
 		return
 	}
 	if kind == "request" {
-		jc.removes[key] = jc.c.handleRequest(t, func(context.Context, []byte) ([]byte, error) { return nil, nil })
+		jc.removes[key] = jc.c.handleRequest(t, func(ctxt, []byte) ([]byte, error) { return nil, nil })
 	} else {
-		jc.removes[key] = jc.c.handleEvent(t, func(context.Context, []byte) {})
+		jc.removes[key] = jc.c.handleEvent(t, func(ctxt, []byte) {})
 	}
 }
 

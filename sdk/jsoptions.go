@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"strconv"
-	"time"
 
 	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
@@ -302,8 +301,8 @@ func (d *optDecoder) number(m map[string]any, path string, kind int, p any) bool
 		return false
 	}
 	switch p := p.(type) {
-	case *time.Duration:
-		*p = time.Duration(f * float64(time.Millisecond))
+	case *duration:
+		*p = duration(f * float64(millisecond))
 	case *float64:
 		*p = f
 	case *int:

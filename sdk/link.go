@@ -1,10 +1,8 @@
 package sdk
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // One connection (link): what its transport reports (frame, oversize,
@@ -17,14 +15,14 @@ type link struct {
 	c      *Client
 	lf     *life
 	conn   conn
-	ctx    context.Context // ends with the connection, or when the client stops
-	cancel context.CancelFunc
+	ctx    ctxt // ends with the connection, or when the client stops
+	cancel func()
 	// wctx bounds writes: it ends with the connection only. Close must not
 	// end it: coder/websocket tears the connection down when a write's
 	// context ends, which would cut off the close handshake that confirms
 	// what was written (see endLink).
-	wctx    context.Context
-	wcancel context.CancelFunc
+	wctx    ctxt
+	wcancel func()
 	done    chan struct{} // closed by ended
 	info    CloseInfo     // valid once done is closed
 	endOnce sync.Once
@@ -89,8 +87,8 @@ func newLink(c *Client, lf *life) *link {
 	l := &link{c: c, lf: lf, done: make(chan struct{}), drained: make(chan struct{}, 1),
 		wlock: make(chan struct{}, 1), confirm: make(chan struct{}, 1), ack: make(chan struct{}, 1)}
 	l.led.noPing = c.opts.Raw
-	l.ctx, l.cancel = context.WithCancel(lf.ctx)
-	l.wctx, l.wcancel = context.WithCancel(context.Background())
+	l.ctx, l.cancel = withCancel(lf.ctx)
+	l.wctx, l.wcancel = withCancel(background())
 	l.lastRecv.Store(int64(c.now()))
 	return l
 }
@@ -121,7 +119,7 @@ func (c *Client) endLink(lf *life, l *link, manual bool) (CloseInfo, bool) {
 	// written before it: if it does, that is confirmed (see confirm.go).
 	// lf.ctx may have ended: the wait for a write in progress has a
 	// context of its own.
-	ctx, cancel, _ := withTimeout(context.Background(), closeWait)
+	ctx, cancel, _ := withTimeout(background(), closeWait)
 	trust := l.acquire(ctx) == nil
 	cancel()
 	var mark uint64
@@ -177,7 +175,7 @@ func (c *Client) waitEnded(l *link) {
 	}
 }
 
-const closeWait = time.Second
+const closeWait = second
 
 // lockWrite takes l's write lock: frames are written, numbered and marked
 // in one order. It gives up when ctx ends, so that a write stuck on a
@@ -187,7 +185,7 @@ const closeWait = time.Second
 // A write with a context that has ended could tear the connection down
 // (coder/websocket closes it when a write's context ends), so that is
 // checked here too.
-func (l *link) lockWrite(ctx context.Context) error {
+func (l *link) lockWrite(ctx ctxt) error {
 	if err := l.acquire(ctx); err != nil {
 		return err
 	}
@@ -205,7 +203,7 @@ func (l *link) lockWrite(ctx context.Context) error {
 func (l *link) unlockWrite() { l.release() }
 
 // acquire and release are the write lock itself.
-func (l *link) acquire(ctx context.Context) error {
+func (l *link) acquire(ctx ctxt) error {
 	select {
 	case l.wlock <- struct{}{}:
 		return nil

@@ -1,29 +1,28 @@
 package sdk
 
-import (
-	"context"
-	"time"
-)
-
-// Defaults used for zero-valued fields of Options.
+// Defaults used for zero-valued fields of Options (durations are
+// time.Duration values).
 const (
-	DefaultConnectTimeout    = 10 * time.Second
-	DefaultBackoffInitial    = 500 * time.Millisecond
-	DefaultBackoffMax        = 30 * time.Second
+	DefaultConnectTimeout    = 10 * second
+	DefaultBackoffInitial    = 500 * millisecond
+	DefaultBackoffMax        = 30 * second
 	DefaultBackoffFactor     = 2.0
 	DefaultBackoffJitter     = 0.5
-	DefaultBackoffResetAfter = 5 * time.Second
-	DefaultHeartbeatInterval = 25 * time.Second
-	DefaultHeartbeatTimeout  = 10 * time.Second
+	DefaultBackoffResetAfter = 5 * second
+	DefaultHeartbeatInterval = 25 * second
+	DefaultHeartbeatTimeout  = 10 * second
 	DefaultQueueLimit        = 1000
 	DefaultQueueBytes        = 1 << 20
 	DefaultReadLimit         = 1 << 20
-	DefaultRequestTimeout    = 10 * time.Second
+	DefaultRequestTimeout    = 10 * second
 )
 
 // Options configures a Client. A nil *Options and the zero value both mean
 // "all defaults". The Client copies the Options; later changes to the
-// caller's value have no effect.
+// caller's value have no effect. Its durations are time.Duration values and
+// URL's ctx a context.Context: duration and ctxt are aliases of them, which
+// the JavaScript API's build, free of packages time and context, declares
+// itself (clock.go).
 type Options struct {
 	// Protocols are the WebSocket subprotocols offered in the handshake.
 	// Defaults to none.
@@ -37,11 +36,11 @@ type Options struct {
 	// URL, when set, is called before every connection attempt and its
 	// result is dialled instead of the URL given to New (for tokens that
 	// expire). An error counts as a failed attempt. Defaults to nil.
-	URL func(ctx context.Context) (string, error)
+	URL func(ctx ctxt) (string, error)
 
 	// ConnectTimeout bounds one whole connection attempt, URL callback and
 	// handshake included. Negative means no timeout. Defaults to 10 s.
-	ConnectTimeout time.Duration
+	ConnectTimeout duration
 
 	// Backoff spaces reconnection attempts. Defaults to Initial 500 ms,
 	// Max 30 s, Factor 2, Jitter 0.5, ResetAfter 5 s.
@@ -68,7 +67,7 @@ type Options struct {
 
 	// RequestTimeout bounds a Request whose context has no deadline.
 	// Negative means no timeout. Defaults to 10 s.
-	RequestTimeout time.Duration
+	RequestTimeout duration
 
 	// ShouldReconnect, when set, decides after every lost connection or
 	// failed attempt whether to try again, overriding the built-in policy
@@ -111,9 +110,9 @@ type Options struct {
 // jittered uniformly in [delay·(1−Jitter), delay].
 type Backoff struct {
 	// Initial is the first delay; not negative. Defaults to 500 ms.
-	Initial time.Duration
+	Initial duration
 	// Max caps the delay before jitter; not negative. Defaults to 30 s.
-	Max time.Duration
+	Max duration
 	// Factor multiplies the delay after each failed attempt; it must be at
 	// least 1 (an *OptionError otherwise). Defaults to 2.
 	Factor float64
@@ -123,7 +122,7 @@ type Backoff struct {
 	// ResetAfter is how long a connection must stay open before the attempt
 	// counter goes back to zero, so that a server that accepts and closes at
 	// once cannot cause a reconnect storm; not negative. Defaults to 5 s.
-	ResetAfter time.Duration
+	ResetAfter duration
 }
 
 // Heartbeat configures liveness checks. When nothing has arrived for
@@ -136,10 +135,10 @@ type Backoff struct {
 type Heartbeat struct {
 	// Interval of silence before a ping. Negative disables the heartbeat.
 	// Defaults to 25 s.
-	Interval time.Duration
+	Interval duration
 	// Timeout after a ping before the connection is declared dead; not
 	// negative. Defaults to 10 s.
-	Timeout time.Duration
+	Timeout duration
 }
 
 // Queue bounds the messages sent while disconnected. A send that would
@@ -156,7 +155,7 @@ type Queue struct {
 	// (negative is an *OptionError); each
 	// expired message is reported through OnError as an *ExpiredError and
 	// counted in Stats.Dropped. Defaults to 0 (no expiry).
-	MaxAge time.Duration
+	MaxAge duration
 }
 
 // withDefaults returns a copy of o with every zero field filled in.
@@ -217,6 +216,6 @@ func (o *Options) check() error {
 	return nil
 }
 
-func durationRange(field string, d time.Duration) *OptionError {
+func durationRange(field string, d duration) *OptionError {
 	return &OptionError{Field: field, Value: float64(d), Allowed: "0 or more", Duration: true}
 }

@@ -1,7 +1,5 @@
 package sdk
 
-import "time"
-
 // The send queue: what waits for a connection, bounded by Queue.Limit and
 // Queue.Bytes (enqueueLocked), expired by Queue.MaxAge (expireLocked), and
 // flushed in order, exactly once, after the open handlers (flush).
@@ -11,7 +9,7 @@ type queued struct {
 	frame
 	t  string   // envelope type, for error reports
 	p  *pending // set for requests
-	at time.Duration
+	at duration
 }
 
 // sendQueue is a FIFO of frames with a byte count.
@@ -119,7 +117,7 @@ func (c *Client) reportExpired(lf *life, items []queued) {
 	}
 	now := c.now()
 	for _, it := range items {
-		err := &ExpiredError{Type: it.t, Age: time.Duration(now - it.at)}
+		err := &ExpiredError{Type: it.t, Age: duration(now - it.at)}
 		it.release()
 		if it.p != nil {
 			it.p.settle(reply{err: err})

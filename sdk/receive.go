@@ -1,8 +1,6 @@
 package sdk
 
 import (
-	"context"
-
 	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
@@ -79,7 +77,7 @@ func (c *Client) dispatchRaw(lf *life, typ MessageType, data []byte) {
 }
 
 // dispatchEvent queues event e for its handlers hs.
-func (c *Client) dispatchEvent(l *link, e envelope, hs []listener[func(context.Context, []byte)]) {
+func (c *Client) dispatchEvent(l *link, e envelope, hs []listener[func(ctxt, []byte)]) {
 	ctx, data := l.lf.ctx, e.Data
 	c.emit(l.lf, e.Type, func() {
 		for _, h := range hs {
@@ -109,7 +107,7 @@ func (c *Client) serveRequest(l *link, e envelope, h requestHandler) {
 	})
 }
 
-func callRequestHandler(ctx context.Context, fn func(context.Context, []byte) ([]byte, error), data []byte) (out []byte, err error) {
+func callRequestHandler(ctx ctxt, fn func(ctxt, []byte) ([]byte, error), data []byte) (out []byte, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = panicError(v)

@@ -1,11 +1,9 @@
 package sdk
 
 import (
-	"context"
 	"errors"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/steadyws/steadyws/sdk/internal/reliable"
 	"github.com/steadyws/steadyws/sdk/internal/wire"
@@ -86,7 +84,7 @@ var errHelloEnded = errors.New("steadyws: connection ended before the $hello rep
 // request and waits, within ctx (the attempt's ConnectTimeout), for its
 // reply, which welcome takes on the transport's goroutine before any later
 // frame is routed.
-func (c *Client) hello(ctx context.Context, l *link) error {
+func (c *Client) hello(ctx ctxt, l *link) error {
 	s := c.rel
 	done := make(chan error, 1)
 	p := &pending{t: wire.TypeHello, link: l, fin: func(r reply) {
@@ -319,7 +317,7 @@ func (c *Client) accept(l *link, seq int64, size int, now int64) bool {
 
 // writeAck writes the acknowledgement when it is due and returns how long
 // until one will be (0: none is).
-func (c *Client) writeAck(l *link) time.Duration {
+func (c *Client) writeAck(l *link) duration {
 	s := c.rel
 	if s == nil {
 		return 0
@@ -329,7 +327,7 @@ func (c *Client) writeAck(l *link) time.Duration {
 		seq, due, wait := s.recv.AckDue(int64(c.now()))
 		s.mu.Unlock()
 		if !due {
-			return time.Duration(wait)
+			return duration(wait)
 		}
 		if c.writeReply(l.wctx, l, bytesFrame(MessageText, wire.AppendAck(nil, seq))) != nil {
 			return 0
@@ -352,7 +350,7 @@ func (c *Client) reserved(t string) bool {
 // sendEvent sends an event of type t with JSON data: numbered in reliable
 // mode, except from an open handler (what it sends belongs to its
 // connection).
-func (c *Client) sendEvent(ctx context.Context, t string, data []byte) error {
+func (c *Client) sendEvent(ctx ctxt, t string, data []byte) error {
 	if wire.Reserved(t) {
 		return &ReservedTypeError{Type: t}
 	}

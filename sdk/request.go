@@ -1,7 +1,6 @@
 package sdk
 
 import (
-	"context"
 	"sync"
 
 	"github.com/steadyws/steadyws/sdk/internal/wire"
@@ -57,7 +56,7 @@ func (c *Client) takePendingLocked(l *link) []*pending {
 
 // request sends a request envelope and waits for its reply, its context, or
 // RequestTimeout when the context has no deadline.
-func (c *Client) request(ctx context.Context, t string, data []byte) ([]byte, error) {
+func (c *Client) request(ctx ctxt, t string, data []byte) ([]byte, error) {
 	ctx, cancel := c.requestContext(ctx)
 	defer cancel()
 	p := &pending{ch: make(chan reply, 1)}
@@ -74,22 +73,19 @@ func (c *Client) request(ctx context.Context, t string, data []byte) ([]byte, er
 }
 
 // requestContext applies RequestTimeout to a context without a deadline.
-func (c *Client) requestContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); !ok && c.opts.RequestTimeout > 0 {
-		return context.WithTimeout(ctx, c.opts.RequestTimeout)
-	}
-	return ctx, func() {}
+func (c *Client) requestContext(ctx ctxt) (ctxt, func()) {
+	return withDeadline(ctx, c.opts.RequestTimeout)
 }
 
-func requestCtxErr(ctx context.Context) error {
-	if ctx.Err() == context.DeadlineExceeded {
+func requestCtxErr(ctx ctxt) error {
+	if ctx.Err() == errDeadlineExceeded {
 		return timeoutError{ctx.Err()}
 	}
 	return ctx.Err()
 }
 
 // begin registers p as request t and sends it.
-func (c *Client) begin(ctx context.Context, t string, data []byte, p *pending) error {
+func (c *Client) begin(ctx ctxt, t string, data []byte, p *pending) error {
 	if wire.Reserved(t) {
 		return &ReservedTypeError{Type: t}
 	}
@@ -106,7 +102,7 @@ func (c *Client) begin(ctx context.Context, t string, data []byte, p *pending) e
 // start sends request t without waiting: done gets its reply or failure
 // exactly once, from whichever goroutine learns it (possibly before start
 // returns). ctx, or RequestTimeout without a deadline, bounds the request.
-func (c *Client) start(ctx context.Context, t string, data []byte, done func(reply)) {
+func (c *Client) start(ctx ctxt, t string, data []byte, done func(reply)) {
 	ctx, cancel := c.requestContext(ctx)
 	var (
 		mu       sync.Mutex
@@ -141,7 +137,7 @@ func (c *Client) start(ctx context.Context, t string, data []byte, done func(rep
 	if finished {
 		return
 	}
-	stop = context.AfterFunc(ctx, func() {
+	stop = afterFunc(ctx, func() {
 		if c.takePending(p.id) == nil {
 			return // settled meanwhile
 		}

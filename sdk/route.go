@@ -1,8 +1,6 @@
 package sdk
 
 import (
-	"context"
-
 	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
 
@@ -15,10 +13,10 @@ import (
 
 // routed is route's decision on one inbound message.
 type routed struct {
-	act     int32                                     // what to do with it: actNone, actEvent, ... (jsabi.go)
-	p       *pending                                  // actReply: the request it answers, no longer pending
-	events  []listener[func(context.Context, []byte)] // actEvent: the handlers of its type
-	request requestHandler                            // actRequest: the handler of its type
+	act     int32                          // what to do with it: actNone, actEvent, ... (jsabi.go)
+	p       *pending                       // actReply: the request it answers, no longer pending
+	events  []listener[func(ctxt, []byte)] // actEvent: the handlers of its type
+	request requestHandler                 // actRequest: the handler of its type
 }
 
 // enveloped reports whether frames of type typ carry an envelope: text

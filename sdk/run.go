@@ -1,10 +1,5 @@
 package sdk
 
-import (
-	"context"
-	"time"
-)
-
 // The supervisor: one goroutine per life of a client that dials, serves
 // the connection (open handlers, queue flush, then the watch loop), applies
 // the reconnect policy, waits out the backoff, and again.
@@ -143,7 +138,7 @@ func (c *Client) connect(lf *life) (*link, error) {
 func (c *Client) serve(lf *life, l *link) (info CloseInfo, manual, healthy bool) {
 	opened := c.now()
 	c.mu.Lock()
-	c.link, c.flushing, c.connectedSince = l, true, time.Now().UnixNano()
+	c.link, c.flushing, c.connectedSince = l, true, wallNow()
 	if c.everOpened {
 		c.reconnects++
 	}
@@ -180,7 +175,7 @@ func (c *Client) openAndWatch(lf *life, l *link) (CloseInfo, bool) {
 	}
 	hb := newHeartbeat(&c.opts)
 	age := c.opts.confirmAge()
-	timer := newAlarm(time.Hour)
+	timer := newAlarm(hour)
 	defer timer.stop()
 	for {
 		// A confirmation ping (see confirm.go) is also a heartbeat ping:
@@ -236,7 +231,7 @@ func (c *Client) runOpenHandlers(lf *life, l *link) bool {
 	if len(hs) == 0 {
 		return true
 	}
-	ctx := context.WithValue(l.ctx, openKey{}, l)
+	ctx := withValue(l.ctx, openKey{}, l)
 	done := make(chan struct{})
 	lf.events.push(func() {
 		defer close(done)
@@ -263,7 +258,7 @@ func (c *Client) runOpenHandlers(lf *life, l *link) bool {
 type openKey struct{}
 
 // sleep waits out a backoff delay; false means the client was closed.
-func (c *Client) sleep(lf *life, d time.Duration) bool {
+func (c *Client) sleep(lf *life, d duration) bool {
 	t := newAlarm(d)
 	defer t.stop()
 	select {

@@ -1,9 +1,5 @@
 package sdk
 
-import (
-	"context"
-)
-
 // Sending: admit decides between the open connection and the queue, send
 // writes (combining concurrent senders), and sent accounts for every frame
 // that leaves, whichever path wrote it.
@@ -12,17 +8,17 @@ import (
 // (see confirm.go): request p's position, for its reply to confirm what
 // was written before it, or else the event or raw frame of type t, which
 // stays unconfirmed until a pong or reply does.
-func (c *Client) writeFrame(ctx context.Context, l *link, f frame, t string, p *pending) error {
+func (c *Client) writeFrame(ctx ctxt, l *link, f frame, t string, p *pending) error {
 	return c.write(ctx, l, f, t, p, true)
 }
 
 // writeReply writes a pong or a reply on l. The ledger ignores it: the
 // peer hears of its loss through its own request.
-func (c *Client) writeReply(ctx context.Context, l *link, f frame) error {
+func (c *Client) writeReply(ctx ctxt, l *link, f frame) error {
 	return c.write(ctx, l, f, "", nil, false)
 }
 
-func (c *Client) write(ctx context.Context, l *link, f frame, t string, p *pending, noted bool) error {
+func (c *Client) write(ctx ctxt, l *link, f frame, t string, p *pending, noted bool) error {
 	if err := l.lockWrite(ctx); err != nil {
 		return err
 	}
@@ -117,7 +113,7 @@ func (c *Client) admit(f frame, t string, p *pending, opener *link) (*link, erro
 // When another sender is writing on the same connection, the frame is
 // handed to that writer and send returns at once; the writer deals with a
 // failed write the same way, and reports what it cannot requeue.
-func (c *Client) send(ctx context.Context, f frame, t string, p *pending) error {
+func (c *Client) send(ctx ctxt, f frame, t string, p *pending) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -196,7 +192,7 @@ func (c *Client) writeFailed(l *link, it outFrame) error {
 		// write was failing: queued now, the frame would wait for the
 		// next reconnect while later sends overtake it.
 		c.mu.Unlock()
-		return c.send(context.Background(), it.f, it.t, nil)
+		return c.send(background(), it.f, it.t, nil)
 	}
 	defer c.mu.Unlock()
 	return c.enqueueLocked(queued{frame: it.f, t: it.t, at: c.now()})

@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"strconv"
-	"time"
 )
 
 // State is where a Client is in its life.
@@ -60,8 +59,9 @@ type CloseInfo struct {
 	Err error
 	// WillReconnect reports whether the client will try again.
 	WillReconnect bool
-	// Delay is how long the client waits before the next attempt.
-	Delay time.Duration
+	// Delay is how long the client waits before the next attempt (a
+	// time.Duration; see Options).
+	Delay duration
 }
 
 // Stats is a snapshot of a Client's counters.
@@ -103,9 +103,11 @@ type Stats struct {
 	// nothing unacknowledged in either direction silently, otherwise
 	// reported as a *SessionLostError.
 	SessionRestarts int64
-	// RTT is the last heartbeat round-trip time, zero before the first.
-	RTT time.Duration
+	// RTT is the last heartbeat round-trip time, zero before the first (a
+	// time.Duration; see Options).
+	RTT duration
 	// ConnectedSince is when the current connection opened; zero when not
-	// connected.
-	ConnectedSince time.Time
+	// connected. It is a time.Time (wallTime is an alias of it; see
+	// Options).
+	ConnectedSince wallTime
 }

@@ -1,7 +1,5 @@
 package sdk
 
-import "context"
-
 // conn is one live connection, as a platform transport provides it. The
 // transport delivers inbound frames by calling sink.frame synchronously, one
 // at a time, and sink.ended exactly once when the connection is gone (after
@@ -10,7 +8,7 @@ import "context"
 type conn interface {
 	// write sends one frame. It may block until the frame is handed to the
 	// network (native) or buffered (browser); ctx bounds that wait.
-	write(ctx context.Context, f frame) error
+	write(ctx ctxt, f frame) error
 	// close starts a close handshake with code and reason and makes sure
 	// the connection is gone soon after, even if the peer never answers.
 	close(code int, reason string)
@@ -32,7 +30,7 @@ type sink interface {
 // must honour ctx for the whole handshake and leave nothing behind when it
 // fails or ctx ends. Client.dial is platformDial, or the JavaScript API's
 // (jsapi_js.go).
-type dialer func(ctx context.Context, url string, o *Options, l *link) (conn, error)
+type dialer func(ctx ctxt, url string, o *Options, l *link) (conn, error)
 
 // frame is one outgoing message as conn.write takes it: bytes held by Go,
 // or a handle (ref > 0) on a message the transport holds for its owner (the

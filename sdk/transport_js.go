@@ -1,7 +1,6 @@
 package sdk
 
 import (
-	"context"
 	"errors"
 	"math/rand/v2"
 	"runtime"
@@ -9,7 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall/js"
-	"time"
 	"unsafe"
 
 	"github.com/steadyws/steadyws/sdk/internal/jsws"
@@ -41,7 +39,7 @@ func sessionRandom(b []byte) {
 
 // platformDial opens sockets for clients with Go handlers; the JavaScript
 // API dials with its client's id (jsapi_js.go).
-var platformDial dialer = func(ctx context.Context, url string, o *Options, l *link) (conn, error) {
+var platformDial dialer = func(ctx ctxt, url string, o *Options, l *link) (conn, error) {
 	return dialBrowser(ctx, url, o, l, 0)
 }
 
@@ -107,7 +105,7 @@ func forgetSocket(id int32) {
 // dialBrowser opens a socket for l. cid > 0 names the JavaScript API client
 // that owns it: the shim then keeps its messages in JavaScript and asks
 // l.routeHead what to do with each; otherwise whole messages go to l.frame.
-func dialBrowser(ctx context.Context, url string, o *Options, l *link, cid int32) (conn, error) {
+func dialBrowser(ctx ctxt, url string, o *Options, l *link, cid int32) (conn, error) {
 	sh := shimValue()
 	browser.mu.Lock()
 	browser.next++
@@ -173,7 +171,7 @@ func onSocketEvent(id int32, kind int, a, b, c js.Value) {
 	}
 }
 
-func (bc *browserConn) write(ctx context.Context, f frame) error {
+func (bc *browserConn) write(ctx ctxt, f frame) error {
 	sh := browser.shim
 	if f.ref > 0 && f.seq > 0 {
 		// A reliable-mode event the JavaScript API queued: the shim adds
@@ -190,7 +188,7 @@ func (bc *browserConn) write(ctx context.Context, f frame) error {
 		return nil
 	}
 	for bc.backlog > highWater {
-		t := newAlarm(10 * time.Millisecond)
+		t := newAlarm(10 * millisecond)
 		select {
 		case <-ctx.Done():
 			t.stop()
