@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"fmt"
 	"net/http"
 	"strings"
@@ -871,4 +872,42 @@ func TestReliableBroadcastToDetachedSession(t *testing.T) {
 	}
 	p.until(ws, 2)
 	exactly(t, "client handlers", p.data, 2)
+}
+
+// TestReliableSendFromHandlerAfterDrop: a handler that answers an event
+// with Send on its own context, after the connection it came on was lost
+// (which ended that context), still reaches the client at its resume. The
+// event it answers was acknowledged when it was handed over, so failing
+// that Send would lose the answer for good.
+func TestReliableSendFromHandlerAfterDrop(t *testing.T) {
+	h := start(t, &server.Options{Reliable: true})
+	entered := make(chan struct{})
+	sent := make(chan error, 1)
+	server.Handle(h.srv, "n", func(ctx context.Context, c *server.Conn, n int) {
+		close(entered)
+		select {
+		case <-ctx.Done():
+		case <-time.After(5 * time.Second):
+			sent <- errors.New("the handler's context outlived its connection")
+			return
+		}
+		sent <- server.Send(ctx, c, "n", n*10)
+	})
+	ws := dial(t, h.url)
+	hello(t, ws, sessionA, 0)
+	p := &peer{t: t}
+	p.send(ws, 7)
+	<-entered
+	_ = ws.CloseNow()
+	if err := <-sent; err != nil {
+		t.Fatalf("Send from the handler after the drop: %v", err)
+	}
+	ws = dial(t, h.url)
+	if k, resumed := hello(t, ws, sessionA, 0); !resumed || k != 1 {
+		t.Fatalf("resume: ack %d, resumed %v; want 1, true", k, resumed)
+	}
+	p.until(ws, 1)
+	if !reflect.DeepEqual(p.data, []int{70}) {
+		t.Errorf("client handlers saw %v, want [70]", p.data)
+	}
 }

@@ -19,16 +19,19 @@ import (
 // written to the connection the session is on, now or at its resume, so
 // it still reaches the client after c was dropped or taken over. Send then
 // returns ErrClosed only when the session was forgotten, and ErrWindowFull
-// when this event forgets it.
+// when this event forgets it; an ended ctx does not stop it, since a
+// handler's context ends with the connection the handler's event came on,
+// and that event is already acknowledged: the answer must still go.
 func Send(ctx context.Context, c *Conn, t string, v any) error {
-	if err := ctx.Err(); err != nil {
+	sess := c.rel.sess.Load()
+	if err := ctx.Err(); err != nil && sess == nil {
 		return err
 	}
 	data, err := marshal(v)
 	if err != nil {
 		return err
 	}
-	if sess := c.rel.sess.Load(); sess != nil {
+	if sess != nil {
 		return c.s.sendSession(sess, t, data)
 	}
 	return c.enqueue(websocket.MessageText, wire.Append(nil, t, "", 0, "data", data))
