@@ -10,8 +10,9 @@ import (
 
 // Time and cancellation, behind a seam: every build but the JavaScript
 // API's uses package time and package context (the names below are
-// aliases, so Options, CloseInfo, Stats and every method keep their
-// time.Duration, time.Time and context.Context types). The JavaScript API's
+// aliases, so every method keeps its time.Duration, time.Time and
+// context.Context types, and api.go declares Options, CloseInfo, Stats
+// and ExpiredError with those names themselves). The JavaScript API's
 // build (clock_jsapi_js.go) imports neither: package time alone links
 // internal/godebug and time formatting, about 55 KB of steadyws.wasm.
 

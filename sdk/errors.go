@@ -186,13 +186,6 @@ func (e *LimitError) Error() string {
 	return "steadyws: message of " + strconv.FormatInt(e.Size, 10) + " bytes exceeds the read limit of " + strconv.FormatInt(e.Limit, 10)
 }
 
-// ExpiredError reports a queued message discarded because it waited longer
-// than Queue.MaxAge.
-type ExpiredError struct {
-	Type string   // envelope type, or "" for raw frames
-	Age  duration // a time.Duration (see Options)
-}
-
 func (e *ExpiredError) Error() string {
 	return "steadyws: queued message " + wire.Quote(e.Type) + " expired after " + e.Age.String()
 }
