@@ -264,17 +264,25 @@ func disconnectError(err error) error {
 	return err
 }
 
+// hold counts a timer's callback as work on c, which c's end waits for
+// (c.wg.Done when it returns); false once c is closing.
+func (c *Conn) hold() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return false
+	}
+	c.wg.Add(1)
+	return true
+}
+
 // idleCheck runs when the connection may have been silent for half of
 // IdleTimeout: it waits out the rest if something arrived meanwhile, and
 // otherwise sends a WebSocket ping, which every client answers.
 func (c *Conn) idleCheck() {
-	c.mu.Lock()
-	if c.closing {
-		c.mu.Unlock()
+	if !c.hold() {
 		return
 	}
-	c.wg.Add(1)
-	c.mu.Unlock()
 	defer c.wg.Done()
 
 	half := c.s.opts.IdleTimeout / 2

@@ -484,13 +484,9 @@ func (c *Conn) ackLocked(sess *session, now bool) {
 }
 
 func (c *Conn) ackTick() {
-	c.mu.Lock()
-	if c.closing {
-		c.mu.Unlock()
+	if !c.hold() {
 		return
 	}
-	c.wg.Add(1)
-	c.mu.Unlock()
 	defer c.wg.Done()
 	sess := c.rel.sess.Load()
 	sess.mu.Lock()
