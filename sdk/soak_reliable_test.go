@@ -168,26 +168,13 @@ func TestSoakReliableReconnectCycles(t *testing.T) {
 	}
 	acked("after the warm-up")
 	warm := c.Stats()
-	startG := settledGoroutines(t, -1)
-	startHeap := heapNow()
-	startRes := resources()
-	began := time.Now()
-	for i := soakWarmup; i < soakWarmup+soakCycles; i++ {
-		cycle(i)
-	}
-	elapsed := time.Since(began)
-	acked("after the cycles")
-	endG := settledGoroutines(t, startG)
-	endHeap := heapNow()
-	endRes := settledResources(t, "after the cycles", startRes)
+	l := soakMeasure(t, cycle, func() { acked("after the cycles") })
 
 	st := c.Stats()
 	t.Logf("%d reliable reconnect cycles in %v (%v each); reconnects %d, events echoed %d, resent %d (%d while measured), duplicates dropped %d, unacked %d",
-		soakCycles, elapsed.Round(time.Millisecond), (elapsed / time.Duration(soakCycles)).Round(time.Microsecond),
+		soakCycles, l.elapsed.Round(time.Millisecond), (l.elapsed / time.Duration(soakCycles)).Round(time.Microsecond),
 		st.Reconnects, sent, st.Resent, st.Resent-warm.Resent, st.Duplicates, st.Unacked)
-	t.Logf("client open: goroutines %d -> %d; heap objects %d -> %d (%+d); heap alloc %d -> %d bytes (%+d)",
-		startG, endG, startHeap.HeapObjects, endHeap.HeapObjects, int64(endHeap.HeapObjects)-int64(startHeap.HeapObjects),
-		startHeap.HeapAlloc, endHeap.HeapAlloc, int64(endHeap.HeapAlloc)-int64(startHeap.HeapAlloc))
+	l.checkHeap(t)
 	if got, bad := lastEcho(); bad != "" || got != sent {
 		t.Errorf("echoes: last %d of %d sent (%s)", got, sent, bad)
 	}
@@ -197,19 +184,8 @@ func TestSoakReliableReconnectCycles(t *testing.T) {
 	if n := errCount.Load(); n != 0 {
 		t.Errorf("%d error events, the last: %v", n, lastErr.Load())
 	}
-	const objSlack, byteSlack = 500, 256 << 10
-	if d := int64(endHeap.HeapObjects) - int64(startHeap.HeapObjects); d > objSlack {
-		t.Errorf("heap objects grew by %d over %d cycles (allowed %d)", d, soakCycles, objSlack)
-	}
-	if d := int64(endHeap.HeapAlloc) - int64(startHeap.HeapAlloc); d > byteSlack {
-		t.Errorf("heap grew by %d bytes over %d cycles (allowed %d)", d, soakCycles, byteSlack)
-	}
-
 	stopEcho()
 	c.Close()
 	closed = true
-	afterG := settledGoroutines(t, idleGoroutines)
-	afterRes := settledResources(t, "after Close", idleResources)
-	t.Logf("closed: goroutines %d (before the client: %d)", afterG, idleGoroutines)
-	t.Logf("resources before the client %v, warm %v, after the cycles %v, closed %v", idleResources, startRes, endRes, afterRes)
+	l.checkClosed(t, idleGoroutines, idleResources)
 }

@@ -153,26 +153,13 @@ func TestSoakReconnectCycles(t *testing.T) {
 		cycle(i)
 	}
 	srv.Reset()
-	startG := settledGoroutines(t, -1)
-	startHeap := heapNow()
-	startRes := resources()
-	began := time.Now()
-	for i := soakWarmup; i < soakWarmup+soakCycles; i++ {
-		cycle(i)
-	}
-	elapsed := time.Since(began)
-	srv.Reset()
-	endG := settledGoroutines(t, startG)
-	endHeap := heapNow()
-	endRes := settledResources(t, "after the cycles", startRes)
+	l := soakMeasure(t, cycle, srv.Reset)
 
 	st := c.Stats()
 	t.Logf("%d reconnect cycles in %v (%v each); reconnects %d, messages in/out %d/%d",
-		soakCycles, elapsed.Round(time.Millisecond), (elapsed / time.Duration(soakCycles)).Round(time.Microsecond),
+		soakCycles, l.elapsed.Round(time.Millisecond), (l.elapsed / time.Duration(soakCycles)).Round(time.Microsecond),
 		st.Reconnects, st.MessagesIn, st.MessagesOut)
-	t.Logf("client open: goroutines %d -> %d; heap objects %d -> %d (%+d); heap alloc %d -> %d bytes (%+d)",
-		startG, endG, startHeap.HeapObjects, endHeap.HeapObjects, int64(endHeap.HeapObjects)-int64(startHeap.HeapObjects),
-		startHeap.HeapAlloc, endHeap.HeapAlloc, int64(endHeap.HeapAlloc)-int64(startHeap.HeapAlloc))
+	l.checkHeap(t)
 	if st.Reconnects < soakWarmup+soakCycles {
 		t.Errorf("stats count %d reconnects, want at least %d", st.Reconnects, soakWarmup+soakCycles)
 	}
@@ -182,23 +169,69 @@ func TestSoakReconnectCycles(t *testing.T) {
 	if n := errCount.Load(); n != 0 {
 		t.Errorf("%d error events, the last: %v", n, lastErr.Load())
 	}
-	// A leak of one object per cycle would add soakCycles objects; the
-	// tolerances leave room for a noisy collector, not for that.
-	const objSlack, byteSlack = 500, 256 << 10
-	if d := int64(endHeap.HeapObjects) - int64(startHeap.HeapObjects); d > objSlack {
-		t.Errorf("heap objects grew by %d over %d cycles (allowed %d)", d, soakCycles, objSlack)
-	}
-	if d := int64(endHeap.HeapAlloc) - int64(startHeap.HeapAlloc); d > byteSlack {
-		t.Errorf("heap grew by %d bytes over %d cycles (allowed %d)", d, soakCycles, byteSlack)
-	}
 
 	stopEcho()
 	c.Close()
 	closed = true
+	l.checkClosed(t, idleGoroutines, idleResources)
+}
+
+// soakLevels are what a soak measured around its cycles.
+type soakLevels struct {
+	startG, endG       int
+	startHeap, endHeap runtime.MemStats
+	startRes, endRes   map[string]int
+	elapsed            time.Duration
+}
+
+// soakMeasure runs the soakCycles measured cycles (numbered on from the
+// warm-up's) and takes goroutines, heap and resources before them and,
+// once after has run, after them.
+func soakMeasure(t *testing.T, cycle func(int), after func()) soakLevels {
+	t.Helper()
+	var l soakLevels
+	l.startG = settledGoroutines(t, -1)
+	l.startHeap = heapNow()
+	l.startRes = resources()
+	began := time.Now()
+	for i := soakWarmup; i < soakWarmup+soakCycles; i++ {
+		cycle(i)
+	}
+	l.elapsed = time.Since(began)
+	after()
+	l.endG = settledGoroutines(t, l.startG)
+	l.endHeap = heapNow()
+	l.endRes = settledResources(t, "after the cycles", l.startRes)
+	return l
+}
+
+// checkHeap logs the levels with the client open and fails if the heap
+// grew over the cycles.
+func (l soakLevels) checkHeap(t *testing.T) {
+	t.Helper()
+	t.Logf("client open: goroutines %d -> %d; heap objects %d -> %d (%+d); heap alloc %d -> %d bytes (%+d)",
+		l.startG, l.endG, l.startHeap.HeapObjects, l.endHeap.HeapObjects, int64(l.endHeap.HeapObjects)-int64(l.startHeap.HeapObjects),
+		l.startHeap.HeapAlloc, l.endHeap.HeapAlloc, int64(l.endHeap.HeapAlloc)-int64(l.startHeap.HeapAlloc))
+	// A leak of one object per cycle would add soakCycles objects; the
+	// tolerances leave room for a noisy collector, not for that.
+	const objSlack, byteSlack = 500, 256 << 10
+	if d := int64(l.endHeap.HeapObjects) - int64(l.startHeap.HeapObjects); d > objSlack {
+		t.Errorf("heap objects grew by %d over %d cycles (allowed %d)", d, soakCycles, objSlack)
+	}
+	if d := int64(l.endHeap.HeapAlloc) - int64(l.startHeap.HeapAlloc); d > byteSlack {
+		t.Errorf("heap grew by %d bytes over %d cycles (allowed %d)", d, soakCycles, byteSlack)
+	}
+}
+
+// checkClosed waits, once the client is closed, for goroutines and
+// resources to come back to their levels before it (failing if they do
+// not) and logs them.
+func (l soakLevels) checkClosed(t *testing.T, idleGoroutines int, idleResources map[string]int) {
+	t.Helper()
 	afterG := settledGoroutines(t, idleGoroutines)
 	afterRes := settledResources(t, "after Close", idleResources)
 	t.Logf("closed: goroutines %d (before the client: %d)", afterG, idleGoroutines)
-	t.Logf("resources before the client %v, warm %v, after the cycles %v, closed %v", idleResources, startRes, endRes, afterRes)
+	t.Logf("resources before the client %v, warm %v, after the cycles %v, closed %v", idleResources, l.startRes, l.endRes, afterRes)
 }
 
 // settledGoroutines returns runtime.NumGoroutine once it stops changing,
