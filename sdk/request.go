@@ -63,6 +63,9 @@ func (c *Client) request(ctx ctxt, t string, data []byte) ([]byte, error) {
 	if err := c.begin(ctx, t, data, p); err != nil {
 		return nil, err
 	}
+	if r, ok := c.lead(ctx, p.ch, nil); ok {
+		return r.data, r.err
+	}
 	select {
 	case r := <-p.ch:
 		return r.data, r.err
@@ -70,6 +73,34 @@ func (c *Client) request(ctx ctxt, t string, data []byte) ([]byte, error) {
 		c.forget(p)
 		return nil, requestCtxErr(ctx)
 	}
+}
+
+// leader is a connection whose readers may be the goroutines waiting for
+// replies (natively: lead_native.go).
+type leader interface {
+	lead(ctx ctxt, ch chan reply, done <-chan struct{}) (reply, bool)
+	interruptLead()
+}
+
+// lead waits for a reply on ch, or for done to be closed, by reading the
+// open connection itself where its transport allows; ok is false when it
+// did not get the outcome that way.
+func (c *Client) lead(ctx ctxt, ch chan reply, done <-chan struct{}) (reply, bool) {
+	if ld := c.leader(); ld != nil {
+		return ld.lead(ctx, ch, done)
+	}
+	return reply{}, false
+}
+
+func (c *Client) leader() leader {
+	c.mu.Lock()
+	l := c.link
+	c.mu.Unlock()
+	if l == nil {
+		return nil
+	}
+	ld, _ := l.conn.(leader)
+	return ld
 }
 
 // requestContext applies RequestTimeout to a context without a deadline.
@@ -146,6 +177,9 @@ func (c *Client) start(ctx ctxt, t string, data []byte, done func(reply)) {
 		c.mu.Unlock()
 		c.unqueue(p)
 		finish(reply{err: requestCtxErr(ctx)})
+		if ld := c.leader(); ld != nil {
+			ld.interruptLead() // its waiter may be reading for the reply
+		}
 	})
 }
 

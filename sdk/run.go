@@ -120,7 +120,9 @@ func (c *Client) connect(lf *life) (*link, error) {
 		}
 		return nil, err
 	}
-	l.conn = conn
+	if l.conn == nil { // the native dialer sets it before it reads
+		l.conn = conn
+	}
 	if c.rel != nil {
 		if err := c.hello(ctx, l); err != nil {
 			if timedOut() {

@@ -28,8 +28,12 @@ func WithTLSConfig(o *Options, cfg *tls.Config) *Options {
 		t = &http.Transport{Proxy: http.ProxyFromEnvironment}
 	}
 	t.TLSClientConfig = cfg.Clone()
-	return WithHTTPClient(o, &http.Client{Transport: t})
+	return WithHTTPClient(o, &http.Client{Transport: &tlsTransport{t}})
 }
+
+// tlsTransport is WithTLSConfig's transport: the dial knows it for its own
+// (see leadHTTPClient) and keeps its TLS settings.
+type tlsTransport struct{ *http.Transport }
 
 // dialError shapes an error of websocket.Dial for the core. Its text names
 // the URL with its secrets redacted, never the URL coder/websocket and

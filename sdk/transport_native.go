@@ -61,6 +61,20 @@ type nativeConn struct {
 	done      chan struct{} // closed when the read loop has ended
 	closer    atomic.Pointer[closeHandshake]
 	aborted   atomic.Bool // dropped without waiting for the peer's answer
+
+	// Reading (see lead_native.go): whoever holds rtok reads, with the
+	// read state below; ended is set once the end is reported.
+	s     sink
+	limit int64
+	buf   []byte
+	rtok  chan struct{}
+	ended atomic.Bool
+	// lc is the connection underneath when callers may lead; waiters
+	// counts callers waiting for a reply, lastLead is when one last read.
+	lc       *leadConn
+	waiters  atomic.Int32
+	lastLead atomic.Int64
+	kick     chan struct{} // close and abort wake a read goroutine standing back
 }
 
 // closeHandshake is a close the client started.
@@ -86,6 +100,12 @@ func dialNative(ctx context.Context, rawURL string, o *Options, l *link) (conn, 
 	if hc, ok := o.nativeHTTPClient.(*http.Client); ok && hc != nil {
 		opts.HTTPClient = hc
 	}
+	var slot *leadSlot
+	if hc := leadHTTPClient(rawURL, o); hc != nil {
+		opts.HTTPClient = hc
+		slot = &leadSlot{}
+		ctx = context.WithValue(ctx, leadKey{}, slot)
+	}
 	ws, resp, err := websocket.Dial(ctx, rawURL, opts)
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols && resp.StatusCode != 0 {
@@ -96,35 +116,100 @@ func dialNative(ctx context.Context, rawURL string, o *Options, l *link) (conn, 
 	// The core enforces the read limit itself so that an oversized message
 	// is discarded without killing the connection.
 	ws.SetReadLimit(-1)
-	c := &nativeConn{ws: ws, done: make(chan struct{})}
-	go c.readLoop(l, o.ReadLimit)
+	c := &nativeConn{ws: ws, done: make(chan struct{}), s: l, limit: o.ReadLimit, rtok: make(chan struct{}, 1), kick: make(chan struct{}, 1)}
+	if slot != nil && slot.lc != nil && slot.lc.arm() {
+		c.lc = slot.lc
+	}
+	// A frame may come at once and be answered (a ping, a request): the
+	// link must know its connection before anything is read.
+	l.conn = c
+	go c.readLoop()
 	return c, nil
 }
 
-func (c *nativeConn) readLoop(s sink, limit int64) {
-	defer close(c.done)
-	ctx := context.Background()
-	var buf []byte
+// readLoop reads the connection whenever no caller leads (lead_native.go).
+func (c *nativeConn) readLoop() {
+	var t *time.Timer
 	for {
-		typ, r, err := c.ws.Reader(ctx)
-		if err != nil {
-			c.end(s, err)
-			return
-		}
-		buf, err = readLimited(r, limit, buf[:0])
-		var le *LimitError
-		switch {
-		case errors.As(err, &le):
-			s.oversize(le.Size)
+		grace := time.Duration(leadGrace.Load())
+		if c.lc != nil && (c.waiters.Load() > 0 || time.Now().UnixNano()-c.lastLead.Load() < int64(grace)) {
+			// Callers are reading their replies: look again later.
+			if t == nil {
+				t = time.NewTimer(grace)
+			} else {
+				t.Reset(grace)
+			}
+			select {
+			case <-t.C:
+			case <-c.kick:
+				t.Stop()
+				c.lastLead.Store(0)
+			case <-c.done:
+				t.Stop()
+				return
+			}
 			continue
-		case err != nil:
-			c.end(s, err)
+		}
+		c.rtok <- struct{}{}
+		ended := c.ended.Load()
+		for !ended {
+			ended = c.readOne(false)
+			if c.lc != nil && c.waiters.Load() > 0 {
+				break // a caller waits for a reply: it may read it itself
+			}
+		}
+		<-c.rtok
+		if ended {
+			if t != nil {
+				t.Stop()
+			}
 			return
 		}
-		data := make([]byte, len(buf))
-		copy(data, buf)
-		s.frame(MessageType(typ), data)
 	}
+}
+
+// readOne reads and delivers one message, holding the read token, and
+// reports whether the connection has ended. A leader's wait for a new
+// message may be given up (errYield): nothing was read then.
+func (c *nativeConn) readOne(leader bool) (ended bool) {
+	if leader {
+		c.lc.setYieldOK(true)
+	}
+	typ, r, err := c.ws.Reader(context.Background())
+	if leader {
+		c.lc.setYieldOK(false)
+	}
+	if err != nil {
+		if leader && errors.Is(err, errYield) {
+			return false
+		}
+		c.finish(err)
+		return true
+	}
+	c.buf, err = readLimited(r, c.limit, c.buf[:0])
+	var le *LimitError
+	switch {
+	case errors.As(err, &le):
+		c.s.oversize(le.Size)
+		return false
+	case err != nil:
+		c.finish(err)
+		return true
+	}
+	data := make([]byte, len(c.buf))
+	copy(data, c.buf)
+	if leader {
+		leadReads.Add(1)
+	}
+	c.s.frame(MessageType(typ), data)
+	return false
+}
+
+// finish reports the end once; whoever reads sees it first.
+func (c *nativeConn) finish(err error) {
+	c.ended.Store(true)
+	c.end(c.s, err)
+	close(c.done)
 }
 
 // end reports the connection gone. A read error (the peer vanished) leaves
@@ -195,7 +280,16 @@ func (c *nativeConn) write(ctx context.Context, f frame) error {
 	return c.ws.Write(ctx, websocket.MessageType(f.typ), f.data)
 }
 
+// wake makes a read goroutine standing back read now, to see the end.
+func (c *nativeConn) wake() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
 func (c *nativeConn) close(code int, reason string) {
+	defer c.wake()
 	c.closeOnce.Do(func() {
 		h := &closeHandshake{code: code, reason: reason, done: make(chan struct{})}
 		c.closer.Store(h)
@@ -217,6 +311,7 @@ func (c *nativeConn) close(code int, reason string) {
 }
 
 func (c *nativeConn) abort() {
+	defer c.wake()
 	c.closeOnce.Do(func() {})
 	c.aborted.Store(true)
 	c.ws.CloseNow()

@@ -62,7 +62,7 @@ func Request[Out any](ctx context.Context, c *Client, t string, in any) (Out, er
 // ctx, or Options.RequestTimeout when it has no deadline, bounds the
 // request as it does Request's; the outcome is the same as Request's.
 func Go[Out any](ctx context.Context, c *Client, t string, in any) *Call[Out] {
-	call := &Call[Out]{done: make(chan struct{})}
+	call := &Call[Out]{done: make(chan struct{}), c: c}
 	data, err := marshal(in)
 	if err != nil {
 		call.err = err
@@ -78,6 +78,7 @@ func Go[Out any](ctx context.Context, c *Client, t string, in any) *Call[Out] {
 
 // Call is a request started by Go.
 type Call[Out any] struct {
+	c    *Client
 	done chan struct{}
 	raw  []byte
 	err  error
@@ -89,7 +90,12 @@ func (call *Call[Out]) Done() <-chan struct{} { return call.done }
 // Result waits until Done is closed and returns what Request would have:
 // the reply's data decoded into Out, or the error.
 func (call *Call[Out]) Result() (Out, error) {
-	<-call.done
+	select {
+	case <-call.done:
+	default:
+		call.c.lead(background(), nil, call.done)
+		<-call.done
+	}
 	var out Out
 	if call.err != nil {
 		return out, call.err
