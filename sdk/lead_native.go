@@ -47,6 +47,10 @@ var leadGrace atomic.Int64 // nanoseconds; tests may change it
 
 func init() { leadGrace.Store(int64(time.Millisecond)) }
 
+// maxStandBack bounds how long the read goroutine waits before it looks
+// again while callers keep waiting for replies (and so keep reading).
+const maxStandBack = 250 * time.Millisecond
+
 // leadReads counts messages read by leaders, for tests.
 var leadReads atomic.Uint64
 
@@ -328,7 +332,11 @@ func (c *nativeConn) lead(ctx context.Context, ch chan reply, done <-chan struct
 		return reply{}, false
 	}
 	c.waiters.Add(1)
-	defer c.waiters.Add(-1)
+	defer func() {
+		if c.waiters.Add(-1) == 0 && c.longWait.Load() {
+			c.wake() // nobody reads now: the read goroutine takes over
+		}
+	}()
 	select {
 	case r := <-ch:
 		return r, true

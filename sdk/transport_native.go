@@ -74,7 +74,8 @@ type nativeConn struct {
 	lc       *leadConn
 	waiters  atomic.Int32
 	lastLead atomic.Int64
-	kick     chan struct{} // close and abort wake a read goroutine standing back
+	kick     chan struct{} // wakes the read goroutine standing back
+	longWait atomic.Bool   // it stands back for longer than leadGrace
 }
 
 // closeHandshake is a close the client started.
@@ -128,28 +129,39 @@ func dialNative(ctx context.Context, rawURL string, o *Options, l *link) (conn, 
 }
 
 // readLoop reads the connection whenever no caller leads (lead_native.go).
+// While callers read their replies it stands back, looking again after
+// leadGrace, and less often while they keep waiting; the last caller to
+// stop waiting wakes it from a long wait.
 func (c *nativeConn) readLoop() {
 	var t *time.Timer
+	wait := time.Duration(0)
 	for {
 		grace := time.Duration(leadGrace.Load())
 		if c.lc != nil && (c.waiters.Load() > 0 || time.Now().UnixNano()-c.lastLead.Load() < int64(grace)) {
-			// Callers are reading their replies: look again later.
+			switch {
+			case wait < grace:
+				wait = grace
+			case c.waiters.Load() > 0:
+				wait = min(2*wait, maxStandBack)
+			}
+			c.longWait.Store(wait > grace)
 			if t == nil {
-				t = time.NewTimer(grace)
+				t = time.NewTimer(wait)
 			} else {
-				t.Reset(grace)
+				t.Reset(wait)
 			}
 			select {
 			case <-t.C:
 			case <-c.kick:
 				t.Stop()
-				c.lastLead.Store(0)
+				wait = 0
 			case <-c.done:
 				t.Stop()
 				return
 			}
 			continue
 		}
+		wait = 0
 		c.rtok <- struct{}{}
 		ended := c.ended.Load()
 		for !ended {
@@ -280,7 +292,7 @@ func (c *nativeConn) write(ctx context.Context, f frame) error {
 	return c.ws.Write(ctx, websocket.MessageType(f.typ), f.data)
 }
 
-// wake makes a read goroutine standing back read now, to see the end.
+// wake makes the read goroutine look at once whether it should read.
 func (c *nativeConn) wake() {
 	select {
 	case c.kick <- struct{}{}:
@@ -289,6 +301,7 @@ func (c *nativeConn) wake() {
 }
 
 func (c *nativeConn) close(code int, reason string) {
+	c.lastLead.Store(0) // the read goroutine reads the end at once
 	defer c.wake()
 	c.closeOnce.Do(func() {
 		h := &closeHandshake{code: code, reason: reason, done: make(chan struct{})}
@@ -311,6 +324,7 @@ func (c *nativeConn) close(code int, reason string) {
 }
 
 func (c *nativeConn) abort() {
+	c.lastLead.Store(0)
 	defer c.wake()
 	c.closeOnce.Do(func() {})
 	c.aborted.Store(true)
