@@ -211,3 +211,25 @@ func TestLeadersMixWithEverything(t *testing.T) {
 	eventually(t, 5*time.Second, "an open connection", func() bool { return c.State() == sdk.Open })
 	ledRequest(t, c)
 }
+
+// TestCloseOnASilentConnectionReturnsPromptly: a peer that never answers
+// the close handshake is cut off after the close grace (1 s), not after
+// coder/websocket's own 5 s wait (which its CloseNow used to sit out).
+func TestCloseOnASilentConnectionReturnsPromptly(t *testing.T) {
+	s := newServer(t)
+	c := dial(t, s.URL(), fast())
+	s.Silent(true)
+	s.Silent(false) // the open connection stays silent; new ones are not
+	start := time.Now()
+	c.Reconnect()
+	eventually(t, 10*time.Second, "a new connection", func() bool { return s.Accepted() == 2 })
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Reconnect on a silent connection took %v to connect again", d)
+	}
+	s.Silent(true)
+	start = time.Now()
+	c.Close()
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Close on a silent connection took %v", d)
+	}
+}

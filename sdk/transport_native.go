@@ -317,7 +317,7 @@ func (c *nativeConn) close(code int, reason string) {
 			case <-c.done:
 			case <-time.After(closeGrace):
 				c.aborted.Store(true)
-				c.ws.CloseNow()
+				c.cutOff()
 			}
 		}()
 	})
@@ -328,5 +328,16 @@ func (c *nativeConn) abort() {
 	defer c.wake()
 	c.closeOnce.Do(func() {})
 	c.aborted.Store(true)
+	c.cutOff()
+}
+
+// cutOff drops the connection. Once Close has begun, websocket.Conn's
+// CloseNow only waits for it, and Close waits 5 s for a silent peer's
+// answer: where the SDK dialled the network connection (lc), closing that
+// first ends both at once.
+func (c *nativeConn) cutOff() {
+	if c.lc != nil {
+		c.lc.Conn.Close()
+	}
 	c.ws.CloseNow()
 }
