@@ -4,7 +4,9 @@ package sdk
 // transport delivers inbound frames by calling sink.frame synchronously, one
 // at a time, and sink.ended exactly once when the connection is gone (after
 // which it makes no more calls). Nothing in the core blocks in a read: the
-// browser transport calls the sink from JavaScript events.
+// browser transport calls the sink from JavaScript events; the native one
+// from whichever goroutine reads, its own or a caller waiting for a reply
+// (lead_native.go).
 type conn interface {
 	// write sends one frame. It may block until the frame is handed to the
 	// network (native) or buffered (browser); ctx bounds that wait.
