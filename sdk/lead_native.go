@@ -35,9 +35,10 @@ import (
 // byte was consumed), and the read goroutine carries on later. A leader in
 // the middle of a frame finishes reading it first.
 //
-// Leading needs that connection: it is set up for the SDK's own HTTP
-// transport (no WithHTTPClient or WithTLSConfig, no proxy for the URL);
-// otherwise the read goroutine reads everything, as it always did.
+// Leading needs that connection, so the handshake goes through a copy of
+// the transport it would have used that wraps what it dials
+// (leadHTTPClient); with a client of the caller's or a proxy, the read
+// goroutine reads everything, as it always did.
 
 // leadGrace is how long the read goroutine leaves reading to the callers
 // after one of them has read: while requests keep coming, each one's caller
@@ -57,53 +58,58 @@ var leadReads atomic.Uint64
 // errYield is a leader's read given up at a frame boundary.
 var errYield = errors.New("steadyws: read handed back")
 
-// leadTransport makes the handshakes of connections that may be led, with
-// TLS configured by cfg (nil: the defaults): it hands each one's leadConn
-// to the dial through the context (leadSlot). The default one is shared.
-func leadTransport(cfg *tls.Config) *http.Transport {
-	if cfg == nil {
-		return defaultLeadTransport()
+// leadTransport is base (the transport the handshake would have used) made
+// to hand each connection's leadConn to its dial through the context
+// (leadSlot); nil if base dials in a way it cannot follow.
+func leadTransport(base *http.Transport) *http.Transport {
+	if base.DialTLSContext != nil || base.DialTLS != nil || base.Dial != nil { //nolint:staticcheck // Dial and DialTLS are deprecated, still honoured
+		return nil
 	}
-	return newLeadTransport(cfg)
-}
-
-var defaultLeadTransport = sync.OnceValue(func() *http.Transport { return newLeadTransport(nil) })
-
-func newLeadTransport(cfg *tls.Config) *http.Transport {
-	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		// A handshake's connection is upgraded or closed, never pooled:
-		// nothing idles in the background.
-		DisableKeepAlives:   true,
-		TLSHandshakeTimeout: 10 * time.Second,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			nc, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return leadWrap(ctx, nc), nil
-		},
-		DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			nc, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			c := &tls.Config{}
-			if cfg != nil {
-				c = cfg.Clone()
-			}
-			if c.ServerName == "" {
-				c.ServerName, _, _ = net.SplitHostPort(addr)
-			}
-			c.NextProtos = []string{"http/1.1"}
-			tc := tls.Client(nc, c)
-			if err := tc.HandshakeContext(ctx); err != nil {
-				nc.Close()
-				return nil, err
-			}
-			return leadWrap(ctx, tc), nil
-		},
+	t := base.Clone()
+	dial := t.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
 	}
+	// A handshake's connection is upgraded or closed, never pooled:
+	// nothing idles in the background.
+	t.DisableKeepAlives = true
+	t.ForceAttemptHTTP2 = false
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return leadWrap(ctx, nc), nil
+	}
+	// The transport's own TLS settings apply, as it would apply them.
+	cfg, timeout := t.TLSClientConfig, t.TLSHandshakeTimeout
+	t.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		c := &tls.Config{}
+		if cfg != nil {
+			c = cfg.Clone()
+		}
+		if c.ServerName == "" {
+			c.ServerName, _, _ = net.SplitHostPort(addr)
+		}
+		c.NextProtos = []string{"http/1.1"}
+		hctx := ctx
+		if timeout > 0 {
+			var cancel context.CancelFunc
+			hctx, cancel = context.WithTimeout(ctx, timeout)
+			defer cancel()
+		}
+		tc := tls.Client(nc, c)
+		if err := tc.HandshakeContext(hctx); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		return leadWrap(ctx, tc), nil
+	}
+	return t
 }
 
 // leadSlot receives the leadConn of one dial.
@@ -120,18 +126,30 @@ func leadWrap(ctx context.Context, nc net.Conn) net.Conn {
 }
 
 // leadHTTPClient returns the HTTP client for dialing rawURL when the
-// connection may be led, or nil: with a client of the caller's
-// (WithHTTPClient), or a proxy for the URL, the transport is not the SDK's.
-// WithTLSConfig's settings are kept.
+// connection may be led, or nil. It dials as the handshake would have
+// without it: through http.DefaultClient's transport, or WithTLSConfig's;
+// with a client of the caller's (WithHTTPClient), a changed
+// http.DefaultClient, or a proxy for the URL, the handshake is left as it
+// was and the connection is not led.
 func leadHTTPClient(rawURL string, o *Options) *http.Client {
-	var cfg *tls.Config
+	var base *http.Transport
 	if o.nativeHTTPClient != nil {
 		hc, _ := o.nativeHTTPClient.(*http.Client)
-		t, ok := hc.Transport.(*tlsTransport)
-		if hc == nil || !ok {
+		if hc == nil {
 			return nil
 		}
-		cfg = t.TLSClientConfig
+		t, ok := hc.Transport.(*tlsTransport)
+		if !ok {
+			return nil
+		}
+		base = t.Transport
+	} else {
+		dc := http.DefaultClient
+		t, ok := http.DefaultTransport.(*http.Transport)
+		if !ok || dc.Transport != nil || dc.Jar != nil || dc.CheckRedirect != nil || dc.Timeout != 0 {
+			return nil
+		}
+		base = t
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -144,10 +162,16 @@ func leadHTTPClient(rawURL string, o *Options) *http.Client {
 	case "wss":
 		hu.Scheme = "https"
 	}
-	if p, err := http.ProxyFromEnvironment(&http.Request{URL: &hu}); p != nil || err != nil {
+	if base.Proxy != nil {
+		if p, err := base.Proxy(&http.Request{URL: &hu}); p != nil || err != nil {
+			return nil
+		}
+	}
+	t := leadTransport(base)
+	if t == nil {
 		return nil
 	}
-	return &http.Client{Transport: leadTransport(cfg)}
+	return &http.Client{Transport: t}
 }
 
 // leadConn is the network connection under a websocket.Conn that may be

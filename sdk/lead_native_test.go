@@ -4,9 +4,11 @@ package sdk_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -231,5 +233,28 @@ func TestCloseOnASilentConnectionReturnsPromptly(t *testing.T) {
 	c.Close()
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("Close on a silent connection took %v", d)
+	}
+}
+
+// TestLeadingOverTLS: callers read their own replies on wss:// too, with
+// WithTLSConfig's settings; a client of the caller's (WithHTTPClient) is
+// read by the read goroutine alone, as before, and works the same.
+func TestLeadingOverTLS(t *testing.T) {
+	srv, pool := newTLSServer(t)
+	c := dial(t, srv.URL(), sdk.WithTLSConfig(fast(), &tls.Config{RootCAs: pool}))
+	ledRequest(t, c)
+
+	own := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	c2 := dial(t, srv.URL(), sdk.WithHTTPClient(fast(), own))
+	c.Close()
+	before := sdk.LeadReads()
+	for i := range 20 {
+		got, err := sdk.Request[leadMsg](ctxFor(t, 5*time.Second), c2, "echo", leadMsg{N: i})
+		if err != nil || got.N != i {
+			t.Fatalf("echo %d over WithHTTPClient: %+v, %v", i, got, err)
+		}
+	}
+	if n := sdk.LeadReads() - before; n != 0 {
+		t.Fatalf("%d replies read by their callers on a connection dialled by the caller's own HTTP client", n)
 	}
 }
