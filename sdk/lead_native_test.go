@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/steadyws/steadyws/sdk"
+	"github.com/steadyws/steadyws/sdk/internal/testserver"
 )
 
 type leadMsg struct {
@@ -46,11 +47,20 @@ func ledRequest(t *testing.T, c *sdk.Client) {
 // connection where nothing arrives (half-open, heartbeat off), and the
 // connection is left intact: the next request and event arrive whole.
 func TestRequestTimesOutWhileItsCallerReads(t *testing.T) {
+	t.Run("ws", func(t *testing.T) {
+		s := newServer(t)
+		timesOutWhileReading(t, s, dial(t, s.URL(), fast()))
+	})
+	t.Run("wss", func(t *testing.T) {
+		s, pool := newTLSServer(t)
+		timesOutWhileReading(t, s, dial(t, s.URL(), sdk.WithTLSConfig(fast(), &tls.Config{RootCAs: pool})))
+	})
+}
+
+func timesOutWhileReading(t *testing.T, s *testserver.Server, c *sdk.Client) {
 	// The read goroutine stands back, so that the callers below read.
 	grace := sdk.SetLeadGrace(time.Minute)
 	defer sdk.SetLeadGrace(grace)
-	s := newServer(t)
-	c := dial(t, s.URL(), fast())
 	events := make(chan leadMsg, 1)
 	sdk.Handle(c, "note", func(_ context.Context, m leadMsg) { events <- m })
 	ledRequest(t, c)
