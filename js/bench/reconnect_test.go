@@ -114,3 +114,31 @@ func TestReconnectJudged(t *testing.T) {
 		}
 	}
 }
+
+// TestRotation checks that over as many rounds as there are clients
+// running a workload, each client runs in every place once, whatever the
+// clients that skip the workload.
+func TestRotation(t *testing.T) {
+	clients := slices.Clone(allClients)
+	for i := range clients {
+		clients[i].Status = "ok"
+	}
+	ids := rotation(clients, workload.Pipelined, 0)
+	if want := []string{"A", "P", "B", "C", "D", "E", "F"}; !slices.Equal(ids, want) {
+		t.Fatalf("round 0 runs %v, want %v", ids, want)
+	}
+	places := map[string]map[int]bool{}
+	for n := range len(ids) {
+		for i, id := range rotation(clients, workload.Pipelined, n) {
+			if places[id] == nil {
+				places[id] = map[int]bool{}
+			}
+			places[id][i] = true
+		}
+	}
+	for _, id := range ids {
+		if len(places[id]) != len(ids) {
+			t.Errorf("client %s ran in places %v over %d rounds, want each place once", id, places[id], len(ids))
+		}
+	}
+}

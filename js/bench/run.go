@@ -411,6 +411,24 @@ func (b *bench) params(s spec, client, url string) workload.Params {
 		BackoffMs: s.BackoffMs, TimeoutMs: int(timeout / time.Millisecond), Reliable: reliable(client)}
 }
 
+// rotation returns the clients that run workload wl, in the order of round
+// n: rotated by n among themselves, so that over the rounds each takes
+// every place. (Rotated over all clients, those that skip a workload made
+// A follow native F, and B follow A, in every round.)
+func rotation(clients []clientInfo, wl string, n int) []string {
+	var ids []string
+	for _, c := range clients {
+		if ok, _ := runs(c.ID, wl); ok && c.Status == "ok" {
+			ids = append(ids, c.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	k := n % len(ids)
+	return append(ids[k:], ids[:k]...)
+}
+
 // round runs every workload once for every available client, in an order
 // that rotates from round to round so that no client always goes first.
 // The first failure of a client in the warm-up round (or, in a quick run,
@@ -422,9 +440,9 @@ func (b *bench) round(ctx context.Context, specs []spec, n int, keep bool) {
 		if !b.selected(s.Name) {
 			continue
 		}
-		for i := range b.clients {
-			c := b.clients[(i+n)%len(b.clients)]
-			if ok, _ := runs(c.ID, s.Name); !ok || c.Status != "ok" || ctx.Err() != nil || b.skip[c.ID+" "+s.Name] != "" {
+		for _, id := range rotation(b.clients, s.Name, n) {
+			c := b.client(id)
+			if c.Status != "ok" || ctx.Err() != nil || b.skip[c.ID+" "+s.Name] != "" {
 				continue
 			}
 			path := "/ws"
