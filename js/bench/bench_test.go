@@ -73,6 +73,13 @@ func TestQuickRun(t *testing.T) {
 					t.Errorf("client %s, reconnect: mean %.1f ms, max %.1f ms, due %.0f ms over %d outages: want positive numbers for each of %d",
 						c.ID, got.MeanMs, got.MaxMs, got.DueMs, len(got.DelaysMs), s.N)
 				}
+				// The browser clients' pages recorded their WebSockets, so
+				// they are judged on the SDK's share; F on the whole delay.
+				wantJudged := map[string]string{"B": "sdk share", "C": "sdk share", "F": "delay"}[c.ID]
+				if got.Judged != wantJudged || (wantJudged == "sdk share") != (got.SDKMs != nil && got.BrowserMs != nil) {
+					t.Errorf("client %s, reconnect: judged on %q (%s), want %q with the browser's share split off for browser clients",
+						c.ID, got.Judged, got.Reason, wantJudged)
+				}
 			default:
 				if !(got.MsgsPerSec > 0 && got.P50Us > 0 && got.P99Us >= got.P50Us && got.MBps > 0 && got.VsA != nil && got.VsE != nil) {
 					t.Errorf("client %s, %s: %+v: want positive numbers and both ratios", c.ID, s.Name, got)

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -61,6 +62,7 @@ type clientInfo struct {
 
 var allClients = []clientInfo{
 	{ID: "A", Name: "plain JS WebSocket + JSON.parse", Where: "chromium"},
+	{ID: "P", Name: "plain JS, check of A (own page)", Where: "chromium"},
 	{ID: "B", Name: "steadyws JS API", Where: "chromium"},
 	{ID: "C", Name: "steadyws Go API, wasm", Where: "chromium"},
 	{ID: "D", Name: "coder/websocket wasm + wsjson", Where: "chromium"},
@@ -85,6 +87,8 @@ func reconnects(id string) bool { return id == "B" || id == "C" || id == "F" }
 // runs reports whether client id runs workload wl, and if not, why.
 func runs(id, wl string) (bool, string) {
 	switch {
+	case id == "P" && (wl == workload.Reconnect || workload.IsEvents(wl)):
+		return false, "the check of A runs rtt, pipelined and bulk"
 	case wl == workload.Reconnect && reliable(id):
 		return false, "reliable mode's reconnects are not measured here"
 	case wl == workload.Reconnect:
@@ -170,6 +174,13 @@ type bench struct {
 	// reconnectWait[client] holds, per outage, the part of the delay until
 	// the server accepted the client's new connection.
 	reconnectWait map[string][]float64
+	// reconnectDials[client] holds, per outage, how the browser clients'
+	// page saw the connection that carried the mark (see splitDials).
+	reconnectDials map[string][]dialSplit
+	// reconnectDialsErr[client] says why reconnectDials is missing.
+	reconnectDialsErr map[string]string
+	// pages holds the browser clients' tabs, by client.
+	pages map[string]*page
 	// skip holds "client workload" pairs not to run again, after a run that
 	// timed out.
 	skip  map[string]string
@@ -206,8 +217,11 @@ func runBench(ctx context.Context, cfg config) (*report, error) {
 		reconnect: map[string][]float64{},
 		skip:      map[string]string{},
 
-		reconnectWait: map[string][]float64{},
-		start:         start,
+		reconnectWait:     map[string][]float64{},
+		reconnectDials:    map[string][]dialSplit{},
+		reconnectDialsErr: map[string]string{},
+		pages:             map[string]*page{},
+		start:             start,
 	}
 	for i := range b.clients {
 		b.clients[i].Status = "ok"
@@ -258,10 +272,13 @@ func runBench(ctx context.Context, cfg config) (*report, error) {
 		b.unavailable("B", "no "+filepath.Join(cfg.dist, "steadyws.mjs")+": run make wasm first")
 		b.unavailable("G", "no "+filepath.Join(cfg.dist, "steadyws.mjs")+": run make wasm first")
 	}
-	pageURL := b.main.URL("http") + "/bench.html"
 	for _, c := range b.clients {
 		if c.Where != "chromium" || c.Status != "ok" {
 			continue
+		}
+		pageURL := b.main.URL("http") + "/bench.html"
+		if c.ID == "P" {
+			pageURL = b.main.URL("http") + "/plain.html"
 		}
 		p, err := br.openPage(ctx, pageURL, c.ID)
 		if err != nil {
@@ -269,6 +286,7 @@ func runBench(ctx context.Context, cfg config) (*report, error) {
 			continue
 		}
 		defer p.close()
+		b.pages[c.ID] = p
 		profiled := map[string]bool{}
 		b.run[c.ID] = func(ctx context.Context, params workload.Params) workload.Result {
 			var r workload.Result
@@ -393,6 +411,24 @@ func (b *bench) params(s spec, client, url string) workload.Params {
 		BackoffMs: s.BackoffMs, TimeoutMs: int(timeout / time.Millisecond), Reliable: reliable(client)}
 }
 
+// rotation returns the clients that run workload wl, in the order of round
+// n: rotated by n among themselves, so that over the rounds each takes
+// every place. (Rotated over all clients, those that skip a workload made
+// A follow native F, and B follow A, in every round.)
+func rotation(clients []clientInfo, wl string, n int) []string {
+	var ids []string
+	for _, c := range clients {
+		if ok, _ := runs(c.ID, wl); ok && c.Status == "ok" {
+			ids = append(ids, c.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	k := n % len(ids)
+	return append(ids[k:], ids[:k]...)
+}
+
 // round runs every workload once for every available client, in an order
 // that rotates from round to round so that no client always goes first.
 // The first failure of a client in the warm-up round (or, in a quick run,
@@ -404,9 +440,9 @@ func (b *bench) round(ctx context.Context, specs []spec, n int, keep bool) {
 		if !b.selected(s.Name) {
 			continue
 		}
-		for i := range b.clients {
-			c := b.clients[(i+n)%len(b.clients)]
-			if ok, _ := runs(c.ID, s.Name); !ok || c.Status != "ok" || ctx.Err() != nil || b.skip[c.ID+" "+s.Name] != "" {
+		for _, id := range rotation(b.clients, s.Name, n) {
+			c := b.client(id)
+			if c.Status != "ok" || ctx.Err() != nil || b.skip[c.ID+" "+s.Name] != "" {
 				continue
 			}
 			path := "/ws"
@@ -417,6 +453,10 @@ func (b *bench) round(ctx context.Context, specs []spec, n int, keep bool) {
 				path = "/echo"
 			}
 			url := b.main.URL("ws") + path + "?client=" + c.ID
+			// The echo server and the native clients share this process:
+			// collect what the previous run left, so that its GC does not
+			// land in this one's time.
+			runtime.GC()
 			t0 := time.Now()
 			r := b.run[c.ID](ctx, b.params(s, c.ID, url))
 			if r.Err != "" {
@@ -550,11 +590,12 @@ func (b *bench) runReconnect(ctx context.Context, s spec) {
 		case <-time.After(d):
 		case <-ctx.Done():
 		}
-		if err := b.outage.up(ctx); err != nil {
+		at, err := b.outage.up(ctx)
+		if err != nil {
 			b.logf("reconnect: the server could not come back: %v", err)
 			break
 		}
-		backAt[k] = time.Now()
+		backAt[k] = at
 		waitFor(10*time.Second, func() bool {
 			for _, id := range ids {
 				_, ok := arrived[key{id, k}]
@@ -575,6 +616,25 @@ func (b *bench) runReconnect(ctx context.Context, s spec) {
 	case <-time.After(15 * time.Second):
 		cancelRuns()
 		<-done
+	}
+	// How each browser client's page saw its connections.
+	for _, id := range ids {
+		p := b.pages[id]
+		if p == nil {
+			continue
+		}
+		var ds []dial
+		if err := p.eval(ctx, 10*time.Second, "bench.dials()", &ds); err != nil {
+			b.reconnectDialsErr[id] = err.Error()
+			continue
+		}
+		split, err := splitDials(ds, s.N)
+		if err != nil {
+			b.reconnectDialsErr[id] = err.Error()
+			b.logf("%s reconnect: %v", id, err)
+			continue
+		}
+		b.reconnectDials[id] = split
 	}
 	mu.Lock()
 	defer mu.Unlock()

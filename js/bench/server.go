@@ -206,26 +206,28 @@ func (s *server) down() {
 	}
 }
 
-// up listens again on the address the server had and returns when the port
-// accepts connections.
-func (s *server) up(ctx context.Context) error {
+// up listens again on the address the server had and returns the time the
+// port began to accept connections (the kernel queues them from then on,
+// before Serve takes them).
+func (s *server) up(ctx context.Context) (time.Time, error) {
 	s.mu.Lock()
 	addr := s.addr
 	s.mu.Unlock()
 	for {
 		ln, err := net.Listen("tcp", addr)
 		if err == nil {
+			at := time.Now()
 			s.mu.Lock()
 			s.serveLocked(ln)
 			s.mu.Unlock()
-			return nil
+			return at, nil
 		}
 		if !errors.Is(err, syscall.EADDRINUSE) {
-			return err
+			return time.Time{}, err
 		}
 		select {
 		case <-ctx.Done():
-			return err
+			return time.Time{}, err
 		case <-time.After(time.Millisecond):
 		}
 	}

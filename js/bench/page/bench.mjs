@@ -3,7 +3,7 @@
 // bench.run(client, params) for each run; every call resolves with a plain
 // object (never rejects), with an err field when something went wrong.
 //
-//   A  plain WebSocket + JSON.parse, written as a careful user would
+//   A  plain WebSocket + JSON.parse, the fastest loop a plain page can run
 //   B  steadyws through its JavaScript API (dist/steadyws.mjs)
 //   C  steadyws's typed Go API compiled to wasm (bench/c.wasm)
 //   D  coder/websocket's wasm port + wsjson (bench/d.wasm)
@@ -36,6 +36,27 @@ function withTimeout(p, ms, what) {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
+// ---- the page's record of its WebSockets ----------------------------------
+
+// Every WebSocket the page creates, whichever client creates it, is noted
+// with the times (performance.now(), ms) of its constructor call, its
+// open event and its close event; bench.dials() hands the record of the
+// current run to the harness. The reconnect table splits each delay with
+// it: from `new WebSocket` to open is the browser's share (Chromium holds
+// back a page's new WebSocket after failed ones), the rest is the SDK's.
+// A subclass changes nothing a client sees; it costs two listeners per
+// connection, never anything per message, and every client pays it alike.
+let dials = [];
+globalThis.WebSocket = class extends WebSocket {
+  constructor(...args) {
+    const d = { newAt: now(), openAt: -1, closeAt: -1 };
+    super(...args);
+    dials.push(d);
+    this.addEventListener("open", () => (d.openAt = now()));
+    this.addEventListener("close", () => (d.closeAt = now()));
+  }
+};
+
 // ---- A: plain WebSocket ----------------------------------------------------
 
 function openSocket(url) {
@@ -46,65 +67,72 @@ function openSocket(url) {
   });
 }
 
-// plain keeps one socket and resolves the reply to each request by id, as
-// a page without a library would.
-async function plainRun(p) {
-  if (isEvents(p.workload)) return plainEvents(p);
-  const ws = await openSocket(p.url);
+// plainRun keeps one socket and does its work in onmessage, as the fastest
+// plain page would: no promise and no await per message (in pipelined
+// runs, a promise per request cost A about a fifth of its throughput,
+// which made every ratio to A look better than it was). Each reply is
+// parsed and its id matched against the requests still open (events carry
+// no id: each must be the next seq), as in every other client.
+function plainRun(p) {
+  const events = isEvents(p.workload);
+  const pipelined = isPipelined(p.workload);
   const pad = padString(p.pad);
-  let nextID = 0;
-  const waiting = new Map();
-  ws.onmessage = (e) => {
-    const m = JSON.parse(e.data);
-    const w = waiting.get(m.re);
-    if (!w) throw new Error(`unexpected reply ${String(e.data).slice(0, 80)}`);
-    waiting.delete(m.re);
-    w(m);
-  };
-  ws.onclose = () => {
-    for (const w of waiting.values()) w(null);
-    waiting.clear();
-  };
-  const request = (seq) => {
-    const id = ++nextID;
-    return new Promise((resolve, reject) => {
-      waiting.set(id, (m) => (m ? resolve(m) : reject(new Error("connection closed"))));
-      ws.send(JSON.stringify({ type: "echo", id, data: { seq, pad } }));
-    }).then((m) => {
-      if (m.re !== id) throw new Error(`reply to ${m.re}, want ${id}`);
-      check(m.data, seq, pad);
-    });
-  };
-  try {
-    return await measure(p, request);
-  } finally {
-    ws.onclose = null;
-    ws.close();
-  }
-}
-
-// plainEvents sends events and takes the server's echoes in order, by seq.
-async function plainEvents(p) {
-  const ws = await openSocket(p.url);
-  const pad = padString(p.pad);
-  const echoes = echoQueue();
-  ws.onmessage = (e) => {
-    const m = JSON.parse(e.data);
-    if (m.type !== "echo" || m.re !== undefined) throw new Error(`unexpected frame ${String(e.data).slice(0, 80)}`);
-    echoes.arrived(m.data);
-  };
-  ws.onclose = () => echoes.fail(new Error("connection closed"));
-  const request = (seq) => {
-    const echo = echoes.wait(seq);
-    ws.send(JSON.stringify({ type: "echo", data: { seq, pad } }));
-    return echo.then((d) => check(d, seq, pad));
-  };
-  try {
-    return await measure(p, request);
-  } finally {
-    ws.onclose = null;
-    ws.close();
-  }
+  const total = p.warmup + p.n;
+  return openSocket(p.url).then(
+    (ws) =>
+      new Promise((resolve, reject) => {
+        // sentAt[seq] is when request seq left (0: not sent, -1: answered).
+        const sentAt = new Float64Array(total + 1);
+        const lat = new Array(p.n);
+        let sent = 0;
+        let got = 0;
+        let t0 = 0;
+        const fail = (err) => {
+          ws.onmessage = ws.onclose = null;
+          ws.close();
+          reject(err);
+        };
+        const send = () => {
+          const seq = ++sent;
+          sentAt[seq] = now();
+          const env = events ? { type: "echo", data: { seq, pad } } : { type: "echo", id: seq, data: { seq, pad } };
+          ws.send(JSON.stringify(env));
+        };
+        const start = () => {
+          t0 = now();
+          if (!pipelined) return send();
+          for (let i = 0; i < p.n; i++) send();
+        };
+        ws.onmessage = (e) => {
+          try {
+            const m = JSON.parse(e.data);
+            const seq = events ? m.data?.seq : m.re;
+            if (m.type !== "echo" || (events && (m.re !== undefined || seq !== got + 1)) || !(sentAt[seq] > 0)) {
+              throw new Error(`unexpected reply ${String(e.data).slice(0, 80)}`);
+            }
+            check(m.data, seq, pad);
+            got++;
+            if (seq > p.warmup) lat[seq - p.warmup - 1] = us(now() - sentAt[seq]);
+            sentAt[seq] = -1;
+            if (got === total) {
+              const seconds = (now() - t0) / 1000;
+              ws.onmessage = ws.onclose = null;
+              ws.close();
+              resolve({ n: p.n, seconds, latUs: lat, gc: -1 });
+            } else if (got === p.warmup) {
+              start();
+            } else if (got < p.warmup || !pipelined) {
+              send();
+            }
+          } catch (err) {
+            fail(err);
+          }
+        };
+        ws.onclose = () => fail(new Error("connection closed"));
+        if (p.warmup > 0) send();
+        else start();
+      }),
+  );
 }
 
 // echoQueue matches echoed events to the sends waiting for them: each must
@@ -236,7 +264,7 @@ function steadywsReconnect(p) {
     .finally(() => client.close());
 }
 
-// ---- shared by A and B ----------------------------------------------------
+// ---- B's loop ----------------------------------------------------
 
 // measure runs the warm-up and then the timed part of an rtt, bulk or
 // pipelined workload; request(seq) must send one request and resolve once
@@ -325,7 +353,13 @@ globalThis.bench = {
       return errorResult(err);
     }
   },
+  // dials returns the WebSockets created since the last run started, in
+  // the order they were created.
+  dials() {
+    return dials;
+  },
   async run(id, p) {
+    dials = [];
     try {
       return await withTimeout(clients[id].run(p), p.timeoutMs + 1000, `${id} ${p.workload}`);
     } catch (err) {
