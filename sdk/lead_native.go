@@ -379,7 +379,10 @@ func (c *nativeConn) lead(ctx context.Context, ch chan reply, done <-chan struct
 // ends or the connection ends; then it gives the token back.
 func (c *nativeConn) leadRead(ctx context.Context, ch chan reply, done <-chan struct{}) (reply, bool) {
 	c.lc.setLeading(true)
-	stop := context.AfterFunc(ctx, c.lc.interrupt)
+	stop := func() bool { return false }
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, c.lc.interrupt)
+	}
 	defer func() {
 		stop()
 		c.lc.setLeading(false)

@@ -74,8 +74,9 @@ type nativeConn struct {
 	lc       *leadConn
 	waiters  atomic.Int32
 	lastLead atomic.Int64
-	kick     chan struct{} // wakes the read goroutine standing back
-	longWait atomic.Bool   // it stands back for longer than leadGrace
+	linkCtx  context.Context // the link's write context (see write)
+	kick     chan struct{}   // wakes the read goroutine standing back
+	longWait atomic.Bool     // it stands back for longer than leadGrace
 }
 
 // closeHandshake is a close the client started.
@@ -124,6 +125,7 @@ func dialNative(ctx context.Context, rawURL string, o *Options, l *link) (conn, 
 	// A frame may come at once and be answered (a ping, a request): the
 	// link must know its connection before anything is read.
 	l.conn = c
+	c.linkCtx = l.wctx
 	go c.readLoop()
 	return c, nil
 }
@@ -289,6 +291,13 @@ func closeInfoFromErr(err error) CloseInfo {
 }
 
 func (c *nativeConn) write(ctx context.Context, f frame) error {
+	if ctx == c.linkCtx {
+		// The link's write context ends only once the connection has
+		// ended, and whatever ended it (the end of the read, abort, the
+		// close grace) closed it, which fails a write still waiting: no
+		// need for coder/websocket to watch that context on every write.
+		ctx = context.Background()
+	}
 	return c.ws.Write(ctx, websocket.MessageType(f.typ), f.data)
 }
 
