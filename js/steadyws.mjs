@@ -319,7 +319,7 @@ function makeAPI(core, X, go) {
         const id = ++this.#nextId;
         const s = envelope(type, "id", id, json);
         const r = ref();
-        const p = { resolve, reject, signal, onAbort: null, deadline: 0, what: "" };
+        const p = { resolve, reject, signal, onAbort: null, deadline: 0, type, ms: 0 };
         this.#pending.set(id, p);
         const sock = X.steadyws_request(this.#cid, r, s.length, id);
         if (sock > SEND_QUEUED) shim.sendStr(sock, s);
@@ -328,7 +328,7 @@ function makeAPI(core, X, go) {
         const ms = timeoutMs > 0 ? timeoutMs : this.#requestTimeoutMs;
         if (ms > 0) {
           p.deadline = performance.now() + ms;
-          p.what = "steadyws: request \"" + type + "\" timed out after " + ms + " ms";
+          p.ms = ms;
           this.#armSweep(p.deadline);
         }
         if (signal) {
@@ -370,7 +370,7 @@ function makeAPI(core, X, go) {
         if (p.deadline === 0) continue;
         if (p.deadline <= now) {
           X.steadyws_cancel(this.#cid, id);
-          this.#settle(id).reject(failure(CODE_TIMEOUT, p.what));
+          this.#settle(id).reject(failure(CODE_TIMEOUT, "steadyws: request \"" + p.type + "\" timed out after " + p.ms + " ms"));
         } else if (p.deadline < next) {
           next = p.deadline;
         }
@@ -580,32 +580,49 @@ function makeAPI(core, X, go) {
 // what names the argument: "send(type, data)".
 function toJSON(what, value) {
   if (value === undefined) return undefined;
-  checkJSON(what, value, "data", []);
+  checkJSON(what, value, null, "data", []);
   return JSON.stringify(value);
 }
 
-function checkJSON(what, v, path, seen) {
-  const bad = (why) => { throw new TypeError("steadyws: " + what + ": " + path + " " + why); };
+// checkJSON checks v, found under key in the value at up ({up, key} of the
+// level above, null at the top). The path an error names ("data.a[2]") is
+// spelt only when there is an error: spelling it for every key cost more
+// than the check.
+function checkJSON(what, v, up, key, seen) {
   switch (typeof v) {
-    case "function": return bad("is a function, which JSON cannot hold");
-    case "symbol": return bad("is a symbol, which JSON cannot hold");
-    case "bigint": return bad("is a bigint, which JSON cannot hold: convert it (String(n) or Number(n))");
+    case "function": return badJSON(what, up, key, "is a function, which JSON cannot hold");
+    case "symbol": return badJSON(what, up, key, "is a symbol, which JSON cannot hold");
+    case "bigint": return badJSON(what, up, key, "is a bigint, which JSON cannot hold: convert it (String(n) or Number(n))");
     case "object": break;
     default: return;
   }
   if (v === null || typeof v.toJSON === "function") return;   // Date and friends write themselves
-  if (v instanceof Map || v instanceof Set) bad("is a " + v.constructor.name + ", which JSON.stringify writes as {}: convert it (Object.fromEntries(m), [...s])");
-  if (seen.includes(v)) bad("refers back to an object that contains it (a circular value)");
+  if (v instanceof Map || v instanceof Set) badJSON(what, up, key, "is a " + v.constructor.name + ", which JSON.stringify writes as {}: convert it (Object.fromEntries(m), [...s])");
+  if (seen.includes(v)) badJSON(what, up, key, "refers back to an object that contains it (a circular value)");
   seen.push(v);
+  const here = { up, key };
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
-      if (v[i] === undefined) throw new TypeError("steadyws: " + what + ": " + path + "[" + i + "] is undefined, which JSON writes as null");
-      checkJSON(what, v[i], path + "[" + i + "]", seen);
+      if (v[i] === undefined) throw new TypeError("steadyws: " + what + ": " + jsonPath(here, i) + " is undefined, which JSON writes as null");
+      checkJSON(what, v[i], here, i, seen);
     }
   } else {
-    for (const k of Object.keys(v)) checkJSON(what, v[k], path + (/^[A-Za-z_$][\w$]*$/.test(k) ? "." + k : "[" + JSON.stringify(k) + "]"), seen);
+    for (const k of Object.keys(v)) checkJSON(what, v[k], here, k, seen);
   }
   seen.pop();
+}
+
+function badJSON(what, up, key, why) {
+  throw new TypeError("steadyws: " + what + ": " + jsonPath(up, key) + " " + why);
+}
+
+// jsonPath spells the path of key under up for checkJSON's errors: data,
+// data.a, data[2], data["a b"].
+function jsonPath(up, key) {
+  if (up === null) return key;
+  const head = jsonPath(up.up, up.key);
+  if (typeof key === "number") return head + "[" + key + "]";
+  return head + (/^[A-Za-z_$][\w$]*$/.test(key) ? "." + key : "[" + JSON.stringify(key) + "]");
 }
 
 // wsURL checks a connect() URL that is given at once (a function's is

@@ -337,7 +337,7 @@ func routeOf(b []byte, head int) (int32, *routeRig) {
 	if head == len(b) {
 		how = routeComplete
 	}
-	act := r.l.routeHead(MessageText, b[:head], len(b), how)
+	act := r.l.routeHead(MessageText, b[:head], len(b), how, int64(r.c.now()))
 	r.run()
 	return act, r
 }
@@ -346,7 +346,7 @@ func routeOf(b []byte, head int) (int32, *routeRig) {
 // have returned.
 func receiveOf(b []byte) (int32, *routeRig) {
 	r := newRouteRig()
-	r.c.receive(r.l, MessageText, b)
+	r.c.receive(r.l, MessageText, b, int64(r.c.now()))
 	r.run()
 	act := int32(actNone)
 	switch {

@@ -65,7 +65,7 @@ type outFrame struct {
 	p *pending
 }
 
-func (l *link) frame(typ MessageType, data []byte) { l.c.receive(l, typ, data) }
+func (l *link) frame(typ MessageType, data []byte) { l.c.receive(l, typ, data, int64(l.c.now())) }
 
 func (l *link) oversize(size int64) {
 	l.lastRecv.Store(int64(l.c.now()))

@@ -8,10 +8,9 @@ import (
 // functions: one synchronous decision per inbound frame (route), made on the
 // transport's goroutine (native) or inside the JavaScript message event
 // (browser). Handlers themselves run later, in order, on the handler
-// goroutine.
-func (c *Client) receive(l *link, typ MessageType, data []byte) {
-	now, ok := c.arrived(l, len(data))
-	if !ok {
+// goroutine. now is c.now() when it arrived.
+func (c *Client) receive(l *link, typ MessageType, data []byte, now int64) {
+	if !c.arrived(l, len(data), now) {
 		return
 	}
 	var e envelope
@@ -37,20 +36,19 @@ func (c *Client) receive(l *link, typ MessageType, data []byte) {
 	}
 }
 
-// arrived records an inbound message of size bytes: it counts as life for
-// the heartbeat and in the stats. A message over the read limit is
-// reported and dropped (ok false).
-func (c *Client) arrived(l *link, size int) (now int64, ok bool) {
-	now = int64(c.now())
+// arrived records an inbound message of size bytes that arrived at now
+// (c.now()): it counts as life for the heartbeat and in the stats. A
+// message over the read limit is reported and dropped (false).
+func (c *Client) arrived(l *link, size int, now int64) bool {
 	l.lastRecv.Store(now)
 	c.msgsIn.Add(1)
 	c.bytesIn.Add(int64(size))
 	if lim := c.opts.ReadLimit; lim >= 0 && int64(size) > lim {
 		c.dropped.Add(1)
 		c.report(l.lf, &LimitError{Size: int64(size), Limit: lim})
-		return now, false
+		return false
 	}
-	return now, true
+	return true
 }
 
 // unknownType reports a message whose type has no handler (suggesting the

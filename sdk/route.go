@@ -95,7 +95,8 @@ func (c *Client) route(l *link, typ MessageType, e envelope, err error, size int
 // should do with the string it holds. size is the whole message's size.
 // routeReexamine routes a message again, whole, that a head routed as an
 // event although JavaScript found id or re after data; it was counted then.
-func (l *link) routeHead(typ MessageType, head []byte, size int, how int32) int32 {
+// now is c.now() when the message arrived.
+func (l *link) routeHead(typ MessageType, head []byte, size int, how int32, now int64) int32 {
 	c := l.c
 	var e envelope
 	var err error
@@ -111,10 +112,9 @@ func (l *link) routeHead(typ MessageType, head []byte, size int, how int32) int3
 		}
 	}
 	if how == routeReexamine {
-		return c.route(l, typ, e, err, size, int64(c.now())).act
+		return c.route(l, typ, e, err, size, now).act
 	}
-	now, ok := c.arrived(l, size)
-	if !ok {
+	if !c.arrived(l, size, now) {
 		return actNone
 	}
 	return c.route(l, typ, e, err, size, now).act

@@ -55,6 +55,9 @@ var browser struct {
 	// exports).
 	sendGo js.Value
 	fast   bool
+	// clockBase is c.now() minus performance.now() in nanoseconds (see
+	// arrivedAt).
+	clockBase int64
 }
 
 // The shim is installed while the program starts, so that it finds the
@@ -74,8 +77,36 @@ func shimValue() js.Value {
 			jsws.FuncOf(func(js.Value, []js.Value) any { return nil }))
 		browser.sendGo = browser.shim.Get("sendGo")
 		browser.fast = jsws.Fast()
+		browser.clockBase = clockBase()
 	})
 	return browser.shim
+}
+
+// arrivedAt turns the performance.now() the shim read when a message
+// arrived into c.now()'s scale. Both read the same clock (Go's monotonic
+// clock under wasm is performance.now() through wasm_exec.js), so one
+// offset taken at start converts every reading; the shim reads it once per
+// message event itself, a native call, where c.now() would cross from wasm
+// to wasm_exec.js (about 4 µs a message in a DevTools profile).
+func arrivedAt(ms float64) int64 { return int64(ms*1e6) + browser.clockBase }
+
+// clockBase measures c.now() - performance.now(). A page that is not
+// cross-origin isolated sees performance.now() in steps of 100 µs (5 µs
+// when isolated), and c.now() in the same steps: a reading taken between
+// two equal readings of c.now() lies in their step, so the offset is
+// exact. A clock without steps never gives two equal readings; then the
+// offset is off by at most the time of one JavaScript call.
+func clockBase() (base int64) {
+	perf := js.Global().Get("performance")
+	var c *Client // now reads no field
+	for range 100 {
+		a := c.now()
+		base = int64(a) - int64(perf.Call("now").Float()*1e6)
+		if c.now() == a {
+			break
+		}
+	}
+	return base
 }
 
 type browserConn struct {
@@ -262,10 +293,10 @@ func steadywsBuf(n int32) (out int32) {
 }
 
 // steadywsFrame delivers a whole message the shim copied into the buffer to
-// a client with Go handlers.
+// a client with Go handlers; it arrived at performance.now() = at.
 //
 //go:wasmexport steadyws_frame
-func steadywsFrame(sock, typ, n int32) (out int32) {
+func steadywsFrame(sock, typ, n int32, at float64) (out int32) {
 	defer survive("steadyws_frame", &out, actNone)
 	bc := lookup(sock)
 	if bc == nil || n < 0 || int(n) > len(browser.buf) {
@@ -274,23 +305,23 @@ func steadywsFrame(sock, typ, n int32) (out int32) {
 	before := wakeups.Load()
 	data := make([]byte, n)
 	copy(data, browser.buf[:n])
-	bc.l.frame(MessageType(typ), data)
+	bc.l.c.receive(bc.l, MessageType(typ), data, arrivedAt(at))
 	return yieldFlag(before)
 }
 
 // steadywsRoute decides what the JavaScript API does with a message whose
 // head, or the whole message (see routeHead for how), the shim copied into
-// the buffer.
+// the buffer; it arrived at performance.now() = at.
 //
 //go:wasmexport steadyws_route
-func steadywsRoute(sock, typ, n, size, how int32) (out int32) {
+func steadywsRoute(sock, typ, n, size, how int32, at float64) (out int32) {
 	defer survive("steadyws_route", &out, actNone)
 	bc := lookup(sock)
 	if bc == nil || n < 0 || int(n) > len(browser.buf) {
 		return actNone
 	}
 	before := wakeups.Load()
-	return bc.l.routeHead(MessageType(typ), browser.buf[:n], int(size), how) | yieldFlag(before)
+	return bc.l.routeHead(MessageType(typ), browser.buf[:n], int(size), how, arrivedAt(at)) | yieldFlag(before)
 }
 
 // steadywsCongested marks a socket whose bufferedAmount passed the

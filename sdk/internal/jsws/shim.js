@@ -46,9 +46,22 @@ function view(need) {
 }
 
 // put writes s (or its first HEAD units) into Go's buffer; returns bytes
-// written. A UTF-16 unit takes at most 3 bytes of UTF-8.
+// written. A UTF-16 unit takes at most 3 bytes of UTF-8. A short ASCII
+// string (most routed heads and small messages) is copied by a loop, which
+// costs less than the call into encodeInto; at the first other character
+// encodeInto writes the whole string over it.
 function put(s) {
-  view(s.length * 3);
+  const n = s.length;
+  view(n * 3);
+  if (n <= HEAD) {
+    const r = region;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) return enc.encodeInto(s, r).written;
+      r[i] = c;
+    }
+    return n;
+  }
   return enc.encodeInto(s, region).written;
 }
 
@@ -57,17 +70,20 @@ function onMessage(id, s, data) {
     goEvent(id, SOCK_MESSAGE, data, 0, 0);
     return;
   }
+  // The arrival time is read here, once per message event, and handed to
+  // Go: a clock read from Go crosses into wasm_exec.js.
+  const at = performance.now();
   let r;
   if (s.cid > 0) {
     if (typeof data === "string") {
       const complete = data.length <= HEAD;
       const n = put(complete ? data : data.slice(0, HEAD));
-      r = X.steadyws_route(id, MSG_TEXT, n, data.length, complete ? ROUTE_COMPLETE : ROUTE_HEAD_ONLY);
+      r = X.steadyws_route(id, MSG_TEXT, n, data.length, complete ? ROUTE_COMPLETE : ROUTE_HEAD_ONLY, at);
       if ((r & ROUTE_ACT) === ACT_FULL) {
-        r = X.steadyws_route(id, MSG_TEXT, put(data), data.length, ROUTE_COMPLETE);
+        r = X.steadyws_route(id, MSG_TEXT, put(data), data.length, ROUTE_COMPLETE, at);
       }
     } else {
-      r = X.steadyws_route(id, MSG_BINARY, 0, data.byteLength, ROUTE_COMPLETE);
+      r = X.steadyws_route(id, MSG_BINARY, 0, data.byteLength, ROUTE_COMPLETE, at);
     }
     if (r & ROUTE_YIELD) goYield();
     const act = r & ROUTE_ACT;
@@ -79,7 +95,6 @@ function onMessage(id, s, data) {
     }
     return;
   }
-  const start = performance.now();
   let n;
   if (typeof data === "string") {
     n = put(data);
@@ -88,8 +103,8 @@ function onMessage(id, s, data) {
     view(b.length || 1).set(b, bufPtr);
     n = b.length;
   }
-  r = X.steadyws_frame(id, typeof data === "string" ? MSG_TEXT : MSG_BINARY, n);
-  if (r & ROUTE_YIELD) wake(start);
+  r = X.steadyws_frame(id, typeof data === "string" ? MSG_TEXT : MSG_BINARY, n, at);
+  if (r & ROUTE_YIELD) wake(at);
   lastEnd = performance.now();
 }
 
@@ -144,10 +159,15 @@ function watchDrain(id, s) {
 // microtask sends every frame queued in that turn back to back, when the
 // page or Go gives the thread back. WebSocket.send called back to back
 // costs a fraction of one called every few tens of microseconds, when
-// Chromium has to wake its network thread for each. Bytes a caller still
-// owns, and frames over BATCH bytes (whose send costs more than the wake),
-// are sent at once, after the queued frames; close and abandon send the
-// queued frames first. The order on the wire is the order of the calls.
+// Chromium has to wake its network thread for each. A frame for an idle
+// socket (nothing queued, nothing buffered) is sent at once: it wakes the
+// network thread as its batch would, without the microtask, and a lone
+// request or reply leaves sooner; the browser counts it in bufferedAmount
+// at once, so the frames after it in the same turn are batched. Bytes a
+// caller still owns, and frames over BATCH bytes (whose send costs more
+// than the wake), are sent at once, after the queued frames; close and
+// abandon send the queued frames first. The order on the wire is the
+// order of the calls.
 function send(s, data, size) {
   if (typeof data !== "string" || size > BATCH) {
     flush(s);
@@ -155,6 +175,10 @@ function send(s, data, size) {
     return;
   }
   if (s.out === null) {
+    if (s.ws.bufferedAmount === 0) {
+      s.ws.send(data);
+      return;
+    }
     s.out = [];
     queueMicrotask(() => flush(s));
   }
@@ -304,7 +328,7 @@ return {
   // JavaScript API found id or re after data in a message Go routed by its
   // head as an event. It returns the action.
   reexamine(id, data) {
-    const r = X.steadyws_route(id, MSG_TEXT, put(data), data.length, ROUTE_REEXAMINE);
+    const r = X.steadyws_route(id, MSG_TEXT, put(data), data.length, ROUTE_REEXAMINE, performance.now());
     if (r & ROUTE_YIELD) goYield();
     return r & ROUTE_ACT;
   },
