@@ -36,6 +36,8 @@ func main() {
 	readers := flag.Int("readers", 1000, "reading clients for the fan-out and p99")
 	idle := flag.Int("idle", 10000, "idle connections for memory and fan-out")
 	requests := flag.Int("requests", 20000, "requests per throughput run")
+	rounds := flag.Int("rounds", 1, "request throughput runs, sdk/server and the raw loop taking turns; the medians are printed")
+	only := flag.String("only", "", `run one measurement only: "requests" (the request throughput)`)
 	clientsOf := flag.String("idle-clients", "", "(internal) be the child process that opens -idle connections to this address")
 	flag.Parse()
 	if *clientsOf != "" {
@@ -46,8 +48,19 @@ func main() {
 		}
 		return
 	}
-	raiseFDLimit(max(*idle, 2**readers) + 1000)
-	if err := run(*readers, *idle, *requests); err != nil {
+	var err error
+	switch *only {
+	case "":
+		raiseFDLimit(max(*idle, 2**readers) + 1000)
+		err = run(*readers, *idle, *requests, *rounds)
+	case "requests":
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		err = requestsRun(ctx, *requests, *rounds)
+		cancel()
+	default:
+		err = fmt.Errorf("-only %q: want requests", *only)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "serverbench:", err)
 		os.Exit(1)
 	}
@@ -76,7 +89,7 @@ func listen(h http.Handler) (string, func(), error) {
 	return ln.Addr().String(), func() { hs.Close() }, nil
 }
 
-func run(readers, idle, requests int) error {
+func run(readers, idle, requests, rounds int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	srv := server.New(&server.Options{SendQueue: 4096})
@@ -157,20 +170,46 @@ func run(readers, idle, requests int) error {
 	}
 
 	// 3. Request throughput: sdk/server against a hand-written loop.
-	sdkRate, err := requestRate(ctx, requests, func() http.Handler {
-		s := server.New(nil)
-		server.HandleRequest(s, "echo", func(ctx context.Context, c *server.Conn, in map[string]any) (map[string]any, error) { return in, nil })
-		return s
-	}())
-	if err != nil {
-		return err
+	return requestsRun(ctx, requests, rounds)
+}
+
+// requestsRun measures request throughput, n requests one at a time from
+// one client, against sdk/server and against a hand-written loop, rounds
+// times each, taking turns so that both see the same load on a shared
+// machine, and prints the medians.
+func requestsRun(ctx context.Context, n, rounds int) error {
+	var sdkRates, rawRates, ratios []float64
+	for range max(rounds, 1) {
+		sdkRate, err := requestRate(ctx, n, func() http.Handler {
+			s := server.New(nil)
+			server.HandleRequest(s, "echo", func(ctx context.Context, c *server.Conn, in map[string]any) (map[string]any, error) { return in, nil })
+			return s
+		}())
+		if err != nil {
+			return err
+		}
+		rawRate, err := requestRate(ctx, n, http.HandlerFunc(rawLoop))
+		if err != nil {
+			return err
+		}
+		sdkRates, rawRates, ratios = append(sdkRates, sdkRate), append(rawRates, rawRate), append(ratios, sdkRate/rawRate)
 	}
-	rawRate, err := requestRate(ctx, requests, http.HandlerFunc(rawLoop))
-	if err != nil {
-		return err
+	fmt.Printf("requests, one client, one at a time: sdk/server %.0f/s, raw coder/websocket loop %.0f/s (%.2fx)", median(sdkRates), median(rawRates), median(sdkRates)/median(rawRates))
+	if len(ratios) > 1 {
+		sort.Float64s(ratios)
+		fmt.Printf("; medians of %d rounds taking turns, ratio per round %.2f to %.2f, median %.2f", len(ratios), ratios[0], ratios[len(ratios)-1], median(ratios))
 	}
-	fmt.Printf("requests, one client, one at a time: sdk/server %.0f/s, raw coder/websocket loop %.0f/s (%.2fx)\n", sdkRate, rawRate, sdkRate/rawRate)
+	fmt.Println()
 	return nil
+}
+
+func median(v []float64) float64 {
+	v = append([]float64(nil), v...)
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
 // heapAndStacks returns the live heap and the goroutine stacks in use,
