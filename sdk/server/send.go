@@ -83,6 +83,38 @@ func (c *Conn) enqueue(typ websocket.MessageType, b []byte) error {
 	return nil
 }
 
+// reply sends a reply to a request. When nothing is queued or being
+// written it writes the reply itself, on the goroutine that ran the
+// handler, as a hand-written loop would, instead of waking the writer;
+// otherwise the reply goes behind the rest of the queue. Only replies are
+// written so: that goroutine runs the connection's handlers, which wait
+// for one another anyway, and a write that blocks on a client that stopped
+// reading makes reading move on without it (see dispatch), while Send and
+// Broadcast must never wait for a client.
+func (c *Conn) reply(b []byte) {
+	c.mu.Lock()
+	if c.writing || c.closing {
+		c.mu.Unlock()
+		_ = c.enqueue(websocket.MessageText, b)
+		return
+	}
+	c.writing, c.inflight = true, 1 // the queue is empty: writeLoop leaves it so
+	c.mu.Unlock()
+	if err := c.write(frame{websocket.MessageText, b}); err != nil {
+		c.drop(err)
+	}
+	c.mu.Lock()
+	c.inflight = 0
+	if len(c.out) == 0 {
+		c.writing = false
+	} else {
+		// Queued meanwhile (Send, Broadcast): the writer's, which may wait.
+		c.wg.Add(1)
+		go c.writeLoop()
+	}
+	c.mu.Unlock()
+}
+
 // writeLoop writes the queue in batches and exits when it is empty, so an
 // idle connection has no writer goroutine.
 func (c *Conn) writeLoop() {
