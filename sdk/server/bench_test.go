@@ -4,6 +4,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -16,12 +17,20 @@ import (
 )
 
 // BenchmarkRequest is serverbench's request throughput as a benchmark, for
-// -cpuprofile: one client, one request at a time, against sdk/server and
-// against a hand-written coder/websocket loop (Raw).
+// -cpuprofile: one client, one request at a time, against sdk/server with
+// serverbench's handler (data decoded into a map and encoded again), with
+// one that takes the data as it is (json.RawMessage: the server's own
+// cost), and against a hand-written coder/websocket loop (Raw).
 func BenchmarkRequest(b *testing.B) {
 	b.Run("Server", func(b *testing.B) {
 		srv := server.New(nil)
 		server.HandleRequest(srv, "echo", func(ctx context.Context, c *server.Conn, in map[string]any) (map[string]any, error) { return in, nil })
+		benchRequests(b, srv)
+		_ = srv.Shutdown(context.Background())
+	})
+	b.Run("ServerRawMessage", func(b *testing.B) {
+		srv := server.New(nil)
+		server.HandleRequest(srv, "echo", func(ctx context.Context, c *server.Conn, in json.RawMessage) (json.RawMessage, error) { return in, nil })
 		benchRequests(b, srv)
 		_ = srv.Shutdown(context.Background())
 	})

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,7 @@ const handoffDelay = time.Millisecond
 type Conn struct {
 	s           *Server
 	ws          *websocket.Conn
+	nc          net.Conn // under ws, for write deadlines; nil if the handshake's writer hid it
 	id          string
 	principal   string
 	remoteAddr  string
@@ -56,12 +58,15 @@ type Conn struct {
 	inflight int     // frames the writer took and is writing
 	writing  bool
 
-	inbox   []inbound
-	running bool          // a goroutine runs handlers: the read goroutine (inline) or a runner
-	inline  bool          // the read goroutine runs a handler itself (see dispatch)
-	handed  bool          // while inline: reading moved to another goroutine; this one runs the inbox next
-	handoff *time.Timer   // hands reading over from an inline handler; made at the first, used while inline
-	room    chan struct{} // closed when the inbox has room again
+	inbox    []inbound
+	running  bool          // a goroutine runs handlers: the read goroutine (inline) or a runner
+	inline   bool          // the read goroutine runs a handler itself (see dispatch)
+	handed   bool          // while inline: reading moved to another goroutine; this one runs the inbox next
+	watching bool          // watch is armed
+	inlines  uint32        // handlers the read goroutine started itself (wraps)
+	watched  uint32        // inlines when watchInline last looked
+	watch    *time.Timer   // watchInline's; made at the first inline handler
+	room     chan struct{} // closed when the inbox has room again
 
 	nextID  int64
 	pending map[int64]chan wire.Envelope // Request calls waiting for a reply
@@ -263,8 +268,8 @@ func (c *Conn) end(readErr error) {
 	if c.idle != nil {
 		c.idle.Stop()
 	}
-	if c.handoff != nil {
-		c.handoff.Stop()
+	if c.watch != nil {
+		c.watch.Stop()
 	}
 	_ = c.ws.CloseNow()
 	c.wg.Wait()

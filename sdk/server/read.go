@@ -166,10 +166,14 @@ func (c *Conn) dispatch(in inbound) (handedOff bool) {
 		return false // ended: what is left is dropped, as run drops it
 	}
 	c.running, c.inline = true, true
-	if c.handoff == nil {
-		c.handoff = time.AfterFunc(handoffDelay, c.handOff)
-	} else {
-		c.handoff.Reset(handoffDelay)
+	c.inlines++
+	if !c.watching {
+		c.watching, c.watched = true, c.inlines
+		if c.watch == nil {
+			c.watch = time.AfterFunc(handoffDelay, c.watchInline)
+		} else {
+			c.watch.Reset(handoffDelay)
+		}
 	}
 	c.mu.Unlock()
 
@@ -182,20 +186,45 @@ func (c *Conn) dispatch(in inbound) (handedOff bool) {
 	}
 	c.mu.Unlock()
 	if !handedOff {
-		c.handoff.Stop()
 		return false
 	}
 	c.run()
 	return true
 }
 
-// handOff moves reading to a new goroutine if the read goroutine is running
-// a handler itself (see dispatch); the one in the handler becomes the
-// handler runner. The handoff timer calls it, and Request, since its reply
-// must be read.
-func (c *Conn) handOff() {
+// watchInline looks, every handoffDelay while the read goroutine runs
+// handlers itself, whether the one running is the one it saw running last
+// time, and then hands reading over: a handler is handed off after one to
+// two handoffDelay. The watch stops while the read goroutine runs none,
+// and dispatch starts it again. A timer per handler, armed and stopped
+// each time, would cost a quick request more than the handler itself.
+func (c *Conn) watchInline() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	switch {
+	case !c.inline || c.handed:
+		c.watching = false
+	case c.inlines == c.watched:
+		c.handOffLocked()
+		c.watching = false
+	default:
+		c.watched = c.inlines
+		c.watch.Reset(handoffDelay)
+	}
+}
+
+// handOff moves reading to a new goroutine if the read goroutine is running
+// a handler itself (see dispatch); the one in the handler becomes the
+// handler runner. watchInline calls it, and Request, since its reply must
+// be read.
+func (c *Conn) handOff() {
+	c.mu.Lock()
+	c.handOffLocked()
+	c.mu.Unlock()
+}
+
+// handOffLocked is handOff with c.mu held.
+func (c *Conn) handOffLocked() {
 	if !c.inline || c.handed {
 		return
 	}

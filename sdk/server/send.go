@@ -4,6 +4,10 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/steadyws/steadyws/sdk/internal/wire"
@@ -146,10 +150,25 @@ func (c *Conn) writeLoop() {
 	}
 }
 
+// write writes one frame within Options.WriteTimeout. The time limit is
+// the socket's write deadline, set before and cleared after, rather than a
+// context's, which would cost a timer, a context and coder/websocket's
+// registration with it for every frame.
 func (c *Conn) write(f frame) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.s.opts.WriteTimeout)
-	defer cancel()
-	return c.ws.Write(ctx, f.typ, f.b)
+	d := c.s.opts.WriteTimeout
+	if c.nc == nil || c.nc.SetWriteDeadline(time.Now().Add(d)) != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		return c.ws.Write(ctx, f.typ, f.b)
+	}
+	err := c.ws.Write(context.Background(), f.typ, f.b)
+	// Cleared, so that a pong or close frame coder/websocket writes later
+	// (with a context of its own) does not meet a deadline long past.
+	_ = c.nc.SetWriteDeadline(time.Time{})
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = fmt.Errorf("steadyws/server: writing a frame took longer than Options.WriteTimeout (%v): %w: %w", d, context.DeadlineExceeded, err)
+	}
+	return err
 }
 
 // Broadcast sends v, encoded as JSON, as an event of type t to every open
