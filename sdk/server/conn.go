@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -34,7 +33,6 @@ const handoffDelay = time.Millisecond
 type Conn struct {
 	s           *Server
 	ws          *websocket.Conn
-	nc          net.Conn // under ws, for write deadlines; nil if the handshake's writer hid it
 	id          string
 	principal   string
 	remoteAddr  string
@@ -52,6 +50,12 @@ type Conn struct {
 	draining bool  // closeWith was called: received messages are dropped
 	closeErr error // why the server ended the connection, first reason wins
 	closed   bool  // closeErr is set (it may be nil: Conn.Close)
+
+	writes        atomic.Uint32 // +1 as a frame's write starts, +1 as it ends: odd while writing
+	writeWatching atomic.Bool   // writeWatch is armed
+	writeWatch    *time.Timer   // watchWrite's; made at the first frame
+	writeSeen     uint32        // writes at watchWrite's last look; guarded by mu
+	writeStuck    int           // looks in a row that saw the same frame being written; guarded by mu
 
 	out      []frame // outbound queue
 	spare    []frame // the writer's previous batch, reused
@@ -270,6 +274,9 @@ func (c *Conn) end(readErr error) {
 	}
 	if c.watch != nil {
 		c.watch.Stop()
+	}
+	if c.writeWatch != nil {
+		c.writeWatch.Stop()
 	}
 	_ = c.ws.CloseNow()
 	c.wg.Wait()

@@ -60,15 +60,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		principal = p
 	}
 
-	hw := smallBuffers(w)
-	ws, err := websocket.Accept(hw, r, s.accept)
+	ws, err := websocket.Accept(smallBuffers(w), r, s.accept)
 	if err != nil {
 		return // Accept answered with the reason
 	}
 	c := newConn(s, ws, r, principal)
-	if hj, ok := hw.(*hijacker); ok {
-		c.nc = hj.nc
-	}
 	started := make(chan struct{})
 	c.started = started
 	s.wg.Add(1)
@@ -111,7 +107,6 @@ func smallBuffers(w http.ResponseWriter) http.ResponseWriter {
 type hijacker struct {
 	http.ResponseWriter
 	hj http.Hijacker
-	nc net.Conn // what Hijack returned
 }
 
 func (h *hijacker) Unwrap() http.ResponseWriter { return h.ResponseWriter }
@@ -133,7 +128,6 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nc, brw, err
 	}
-	h.nc = nc
 	br, bw := brw.Reader, brw.Writer
 	if br.Buffered() == 0 {
 		br = bufio.NewReaderSize(nc, readBufferSize)

@@ -4,9 +4,7 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/coder/websocket"
@@ -150,25 +148,67 @@ func (c *Conn) writeLoop() {
 	}
 }
 
-// write writes one frame within Options.WriteTimeout. The time limit is
-// the socket's write deadline, set before and cleared after, rather than a
-// context's, which would cost a timer, a context and coder/websocket's
-// registration with it for every frame.
+// write writes one frame within Options.WriteTimeout, which watchWrite
+// enforces: a context with a timeout, or the socket's write deadline,
+// would cost every frame a timer set and stopped (and the context, its
+// registration with coder/websocket).
 func (c *Conn) write(f frame) error {
-	d := c.s.opts.WriteTimeout
-	if c.nc == nil || c.nc.SetWriteDeadline(time.Now().Add(d)) != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), d)
-		defer cancel()
-		return c.ws.Write(ctx, f.typ, f.b)
+	c.writes.Add(1) // odd: writing
+	if !c.writeWatching.Load() && c.writeWatching.CompareAndSwap(false, true) {
+		c.armWriteWatch()
 	}
 	err := c.ws.Write(context.Background(), f.typ, f.b)
-	// Cleared, so that a pong or close frame coder/websocket writes later
-	// (with a context of its own) does not meet a deadline long past.
-	_ = c.nc.SetWriteDeadline(time.Time{})
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		err = fmt.Errorf("steadyws/server: writing a frame took longer than Options.WriteTimeout (%v): %w: %w", d, context.DeadlineExceeded, err)
-	}
+	c.writes.Add(1)
 	return err
+}
+
+// writeLooks is how many times watchWrite looks per Options.WriteTimeout:
+// a frame is dropped after writing for between 1 and 1+1/writeLooks
+// WriteTimeouts.
+const writeLooks = 4
+
+func (c *Conn) armWriteWatch() {
+	d := max(c.s.opts.WriteTimeout/writeLooks, time.Millisecond)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.writeWatch == nil {
+		c.writeWatch = time.AfterFunc(d, c.watchWrite)
+	} else {
+		c.writeWatch.Reset(d)
+	}
+}
+
+// watchWrite looks every WriteTimeout/writeLooks while the connection
+// writes: when it has seen the same frame being written writeLooks looks
+// in a row, the client took longer than WriteTimeout and is dropped. It
+// stops after a look at which nothing was written since the last one, and
+// write starts it again.
+func (c *Conn) watchWrite() {
+	n := c.writes.Load()
+	c.mu.Lock()
+	stuck := n%2 == 1 && n == c.writeSeen
+	quiet := n%2 == 0 && n == c.writeSeen
+	if stuck {
+		c.writeStuck++
+	} else {
+		c.writeStuck = 0
+	}
+	timedOut := c.writeStuck >= writeLooks
+	c.writeSeen = n
+	c.mu.Unlock()
+	switch {
+	case timedOut:
+		c.writeWatching.Store(false)
+		c.drop(fmt.Errorf("steadyws/server: writing a frame took longer than Options.WriteTimeout (%v): %w", c.s.opts.WriteTimeout, context.DeadlineExceeded))
+		return
+	case quiet:
+		c.writeWatching.Store(false)
+		// A write that began since the Load saw the watch still on.
+		if c.writes.Load() == n || !c.writeWatching.CompareAndSwap(false, true) {
+			return
+		}
+	}
+	c.armWriteWatch()
 }
 
 // Broadcast sends v, encoded as JSON, as an event of type t to every open
