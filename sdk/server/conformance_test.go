@@ -424,6 +424,24 @@ func TestSlowClientClosed1013(t *testing.T) {
 	}
 }
 
+// TestWriteTimeoutDropsSilentClient: a frame that a client does not take
+// within Options.WriteTimeout (it stopped reading, its buffers are full)
+// drops the connection, and OnDisconnect says it timed out.
+func TestWriteTimeoutDropsSilentClient(t *testing.T) {
+	h := start(t, &server.Options{WriteTimeout: 200 * time.Millisecond})
+	big := strings.Repeat("x", 1<<20) // far more than the small kernel buffers hold
+	server.HandleRequest(h.srv, "big", func(ctx context.Context, c *server.Conn, _ any) (string, error) { return big, nil })
+	ws := dialSmall(t, h.url) // never read
+	write(t, ws, `{"type":"big","id":1}`)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(h.disconnects()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if d := h.disconnects(); len(d) != 1 || !errors.Is(d[0], context.DeadlineExceeded) {
+		t.Fatalf("OnDisconnect got %v, want one error matching context.DeadlineExceeded", d)
+	}
+}
+
 func TestShutdownCloses1012AndWaitsForHandlers(t *testing.T) {
 	h := start(t, nil)
 	started, finished := make(chan struct{}), atomic.Bool{}

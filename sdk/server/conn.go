@@ -22,6 +22,13 @@ import (
 // then slows the client down) until its handlers catch up.
 const maxInbox = 128
 
+// handoffDelay is how long the read goroutine runs a handler itself
+// before another goroutine takes reading over (see dispatch): long
+// enough that a quick handler never costs a goroutine, short enough
+// that pings and replies to the handler's own Request are not held up
+// noticeably behind one that blocks.
+const handoffDelay = time.Millisecond
+
 // Conn is one client connection. Its methods are safe for concurrent use.
 type Conn struct {
 	s           *Server
@@ -33,7 +40,7 @@ type Conn struct {
 
 	ctx    context.Context // ends when the connection does
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // the handler runner, the writer, an idle probe
+	wg     sync.WaitGroup // a handler runner, the writer, an idle probe, a closer
 
 	lastRead atomic.Int64 // unix nanoseconds of the last message received
 	idle     *time.Timer
@@ -44,14 +51,26 @@ type Conn struct {
 	closeErr error // why the server ended the connection, first reason wins
 	closed   bool  // closeErr is set (it may be nil: Conn.Close)
 
+	writes        atomic.Uint32 // +1 as a frame's write starts, +1 as it ends: odd while writing
+	writeWatching atomic.Bool   // writeWatch is armed
+	writeWatch    *time.Timer   // watchWrite's; made at the first frame
+	writeSeen     uint32        // writes at watchWrite's last look; guarded by mu
+	writeStuck    int           // looks in a row that saw the same frame being written; guarded by mu
+
 	out      []frame // outbound queue
 	spare    []frame // the writer's previous batch, reused
 	inflight int     // frames the writer took and is writing
 	writing  bool
 
-	inbox   []inbound
-	running bool
-	room    chan struct{} // closed when the inbox has room again
+	inbox    []inbound
+	running  bool          // a goroutine runs handlers: the read goroutine (inline) or a runner
+	inline   bool          // the read goroutine runs a handler itself (see dispatch)
+	handed   bool          // while inline: reading moved to another goroutine; this one runs the inbox next
+	watching bool          // watch is armed
+	inlines  uint32        // handlers the read goroutine started itself (wraps)
+	watched  uint32        // inlines when watchInline last looked
+	watch    *time.Timer   // watchInline's; made at the first inline handler
+	room     chan struct{} // closed when the inbox has room again
 
 	nextID  int64
 	pending map[int64]chan wire.Envelope // Request calls waiting for a reply
@@ -228,8 +247,23 @@ func (c *Conn) serve() {
 		c.connected()
 	}
 
-	readErr := c.readLoop()
+	c.read()
+}
 
+// read reads messages until the connection ends, and then ends it, unless
+// it handed reading to another goroutine meanwhile (see dispatch): that one
+// ends it instead.
+func (c *Conn) read() {
+	handedOff, err := c.readLoop()
+	if !handedOff {
+		c.end(err)
+	}
+}
+
+// end tears the connection down once reading stopped with readErr: it
+// waits for its handlers, writer and timers, then runs OnDisconnect.
+func (c *Conn) end(readErr error) {
+	s := c.s
 	c.mu.Lock()
 	c.closing = true
 	closed, why := c.closed, c.closeErr
@@ -237,6 +271,12 @@ func (c *Conn) serve() {
 	c.cancel()
 	if c.idle != nil {
 		c.idle.Stop()
+	}
+	if c.watch != nil {
+		c.watch.Stop()
+	}
+	if c.writeWatch != nil {
+		c.writeWatch.Stop()
 	}
 	_ = c.ws.CloseNow()
 	c.wg.Wait()

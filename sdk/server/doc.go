@@ -26,10 +26,13 @@
 //
 // Handlers registered with Handle and HandleRequest belong to the server and
 // are shared by every connection. On one connection they run one at a time,
-// in arrival order, on a goroutine of their own (so a handler may call
-// Request on its connection); connections run theirs concurrently. A
-// handler's panic is recovered and reported through OnError; a request whose
-// handler panicked gets the error reply internal.
+// in arrival order; connections run theirs concurrently. A handler may
+// block, and may call Request on its connection: the connection is read
+// meanwhile (pings are answered, replies taken), and what arrives waits its
+// turn. A quick handler runs on the goroutine that read its message, as in
+// a hand-written loop; one that takes longer than a millisecond leaves
+// reading to another. A handler's panic is recovered and reported through
+// OnError; a request whose handler panicked gets the error reply internal.
 //
 // A request handler's error becomes an error reply. An error that is, or
 // wraps, a *sdk.RemoteError sends its Code and Message. Any other error sends
@@ -39,10 +42,12 @@
 // # Sending
 //
 // Each connection has an outbound queue of Options.SendQueue frames, written
-// by a goroutine of its own. Send, Broadcast and replies only append to it,
-// so a slow client never holds up the others: a client that lets its queue
-// fill is closed with 1013 (try again later; steadyws clients reconnect), and
-// Send returns ErrQueueFull. Broadcast goes through a PubSub, in-process by
+// by a goroutine of its own. Send and Broadcast only append to it, so a slow
+// client never holds up the others: a client that lets its queue fill is
+// closed with 1013 (try again later; steadyws clients reconnect), and Send
+// returns ErrQueueFull. A reply is written by the goroutine of its handler
+// when nothing is queued ahead of it, and otherwise queued too: frames go
+// out in the order they were sent or queued. Broadcast goes through a PubSub, in-process by
 // default, so that an adapter for a broker can fan out across a fleet later.
 //
 // # Handshake

@@ -11,7 +11,6 @@ import (
 	"sort"
 
 	"github.com/agnivade/levenshtein"
-	"github.com/coder/websocket"
 	"github.com/steadyws/steadyws/sdk"
 	"github.com/steadyws/steadyws/sdk/internal/wire"
 )
@@ -187,31 +186,31 @@ func (c *Conn) handle(in inbound) {
 	}
 }
 
-// answer runs a request's handler and queues its reply.
+// answer runs a request's handler and sends its reply.
 func (c *Conn) answer(tb *handlerTable, e wire.Envelope) {
 	h := tb.requests[e.Type]
 	if h == nil {
 		err := &sdk.UnknownTypeError{Type: e.Type, Suggestion: suggest(e.Type, tb)}
-		_ = c.enqueue(websocket.MessageText, wire.ErrorReply(e.Type, e.ID, "unknown_type", err.Error()))
+		c.reply(wire.ErrorReply(e.Type, e.ID, "unknown_type", err.Error()))
 		c.report(err)
 		return
 	}
 	var data []byte
 	var err error
 	if c.guard(e.Type, func() { data, err = h.fn(c.ctx, c, e.Data) }) {
-		_ = c.enqueue(websocket.MessageText, wire.ErrorReply(e.Type, e.ID, CodeInternal, internalMessage))
+		c.reply(wire.ErrorReply(e.Type, e.ID, CodeInternal, internalMessage))
 		return
 	}
 	if err == nil {
-		_ = c.enqueue(websocket.MessageText, wire.Append(nil, e.Type, "re", e.ID, "data", data))
+		c.reply(wire.Append(nil, e.Type, "re", e.ID, "data", data))
 		return
 	}
 	var re *sdk.RemoteError
 	if errors.As(err, &re) {
-		_ = c.enqueue(websocket.MessageText, wire.ErrorReply(e.Type, e.ID, re.Code, re.Message))
+		c.reply(wire.ErrorReply(e.Type, e.ID, re.Code, re.Message))
 		return
 	}
-	_ = c.enqueue(websocket.MessageText, wire.ErrorReply(e.Type, e.ID, CodeInternal, internalMessage))
+	c.reply(wire.ErrorReply(e.Type, e.ID, CodeInternal, internalMessage))
 	c.report(&sdk.HandlerError{Type: e.Type, Err: err})
 }
 

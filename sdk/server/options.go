@@ -41,7 +41,8 @@ type Options struct {
 	SendQueue int
 
 	// WriteTimeout bounds the writing of one frame; a client that takes
-	// longer is dropped. Defaults to 10 s.
+	// longer is dropped (within another quarter of WriteTimeout).
+	// Defaults to 10 s.
 	WriteTimeout time.Duration
 
 	// RequestTimeout bounds Request when its context has no deadline.

@@ -5,6 +5,7 @@ package server
 import (
 	"context"
 	"io"
+	"time"
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
@@ -16,7 +17,9 @@ import (
 // Options.ReadLimit.
 const CodeTooLarge = "too_large"
 
-func (c *Conn) readLoop() error {
+// readLoop reads and routes messages until reading fails, or until it
+// handed reading to another goroutine (handedOff) while it ran a handler.
+func (c *Conn) readLoop() (handedOff bool, err error) {
 	limit := c.s.opts.ReadLimit
 	for {
 		// Not c.ctx: coder/websocket would tie a new child to it for every
@@ -24,12 +27,12 @@ func (c *Conn) readLoop() error {
 		// everything that ends a connection does.
 		typ, r, err := c.ws.Reader(context.Background())
 		if err != nil {
-			return err
+			return false, err
 		}
 		c.touch()
 		b, size, err := readMessage(r, limit)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if size > limit {
 			c.decide()
@@ -43,7 +46,9 @@ func (c *Conn) readLoop() error {
 		if h := c.s.internal.Read; h != nil {
 			h(c, typ, b)
 		}
-		c.receive(typ, b)
+		if c.receive(typ, b) {
+			return true, nil
+		}
 	}
 }
 
@@ -72,12 +77,11 @@ func readMessage(r io.Reader, limit int64) ([]byte, int64, error) {
 
 // receive routes one message: the protocol's own frames here, the rest to
 // the handlers. It is the server's whole frame handling, fuzzed by
-// FuzzServerFrames.
-func (c *Conn) receive(typ websocket.MessageType, b []byte) {
+// FuzzServerFrames. handedOff is dispatch's.
+func (c *Conn) receive(typ websocket.MessageType, b []byte) (handedOff bool) {
 	if typ == websocket.MessageBinary {
 		c.decide()
-		c.dispatchRaw(typ, b)
-		return
+		return c.dispatchRaw(typ, b)
 	}
 	var e wire.Envelope
 	var err error
@@ -89,15 +93,14 @@ func (c *Conn) receive(typ websocket.MessageType, b []byte) {
 	if err != nil {
 		c.decide()
 		if len(c.s.hooks.Load().raw) > 0 {
-			c.dispatchRaw(typ, b)
-			return
+			return c.dispatchRaw(typ, b)
 		}
 		se, _ := err.(*wire.SyntaxError)
 		c.report(&sdk.MalformedError{Reason: se.Reason, Prefix: redactHello(se.Prefix)})
-		return
+		return false
 	}
 	if c.s.opts.Reliable && c.reliableFrame(e) {
-		return
+		return false
 	}
 	switch e.Kind() {
 	case wire.KindPing:
@@ -107,8 +110,9 @@ func (c *Conn) receive(typ websocket.MessageType, b []byte) {
 	case wire.KindReply:
 		c.settle(e)
 	default:
-		c.dispatch(inbound{env: e})
+		return c.dispatch(inbound{env: e})
 	}
+	return false
 }
 
 func prefix(b []byte) string {
@@ -118,21 +122,28 @@ func prefix(b []byte) string {
 	return string(b)
 }
 
-func (c *Conn) dispatchRaw(typ websocket.MessageType, b []byte) {
+func (c *Conn) dispatchRaw(typ websocket.MessageType, b []byte) (handedOff bool) {
 	if len(c.s.hooks.Load().raw) == 0 {
 		c.report(&sdk.UnhandledFrameError{Frame: sdk.MessageBinary, Size: len(b)})
-		return
+		return false
 	}
-	c.dispatch(inbound{typ: typ, raw: b})
+	return c.dispatch(inbound{typ: typ, raw: b})
 }
 
-// dispatch hands in to the connection's handler runner, starting it if it
-// is idle, and waits while the inbox is full.
-func (c *Conn) dispatch(in inbound) {
+// dispatch hands in to the connection's handlers, which run one at a time
+// in arrival order. While none is running, the read goroutine runs them
+// itself, as a hand-written loop would: no goroutine to wake, no inbox.
+// Should a handler take longer than handoffDelay (or call Request, whose
+// reply must be read), a new goroutine takes reading over, so that pings,
+// replies and further messages are still read, and the one in the handler
+// runs what arrived meanwhile once it returns and then exits: handedOff
+// tells it to stop reading. Otherwise the message waits in the inbox,
+// and dispatch waits while that is full.
+func (c *Conn) dispatch(in inbound) (handedOff bool) {
 	c.mu.Lock()
 	if c.draining {
 		c.mu.Unlock()
-		return
+		return false
 	}
 	for len(c.inbox) >= maxInbox {
 		room := make(chan struct{})
@@ -141,17 +152,89 @@ func (c *Conn) dispatch(in inbound) {
 		select {
 		case <-room:
 		case <-c.ctx.Done():
-			return
+			return false
 		}
 		c.mu.Lock()
 	}
-	c.inbox = append(c.inbox, in)
-	if !c.running {
-		c.running = true
-		c.wg.Add(1)
-		go c.run()
+	if c.running {
+		c.inbox = append(c.inbox, in)
+		c.mu.Unlock()
+		return false
+	}
+	if c.ctx.Err() != nil {
+		c.mu.Unlock()
+		return false // ended: what is left is dropped, as run drops it
+	}
+	c.running, c.inline = true, true
+	c.inlines++
+	if !c.watching {
+		c.watching, c.watched = true, c.inlines
+		if c.watch == nil {
+			c.watch = time.AfterFunc(handoffDelay, c.watchInline)
+		} else {
+			c.watch.Reset(handoffDelay)
+		}
 	}
 	c.mu.Unlock()
+
+	c.handle(in)
+	c.mu.Lock()
+	handedOff = c.handed
+	c.inline, c.handed = false, false
+	if !handedOff {
+		c.running = false // nobody else read: the inbox is empty
+	}
+	c.mu.Unlock()
+	if !handedOff {
+		return false
+	}
+	c.run()
+	return true
+}
+
+// watchInline looks, every handoffDelay while the read goroutine runs
+// handlers itself, whether the one running is the one it saw running last
+// time, and then hands reading over: a handler is handed off after one to
+// two handoffDelay. The watch stops while the read goroutine runs none,
+// and dispatch starts it again. A timer per handler, armed and stopped
+// each time, would cost a quick request more than the handler itself.
+func (c *Conn) watchInline() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case !c.inline || c.handed:
+		c.watching = false
+	case c.inlines == c.watched:
+		c.handOffLocked()
+		c.watching = false
+	default:
+		c.watched = c.inlines
+		c.watch.Reset(handoffDelay)
+	}
+}
+
+// handOff moves reading to a new goroutine if the read goroutine is running
+// a handler itself (see dispatch); the one in the handler becomes the
+// handler runner. watchInline calls it, and Request, since its reply must
+// be read.
+func (c *Conn) handOff() {
+	c.mu.Lock()
+	c.handOffLocked()
+	c.mu.Unlock()
+}
+
+// handOffLocked is handOff with c.mu held.
+func (c *Conn) handOffLocked() {
+	if !c.inline || c.handed {
+		return
+	}
+	c.handed = true
+	c.wg.Add(1)   // the goroutine in the handler, a runner from now on: run calls Done
+	c.s.wg.Add(1) // the new reader, which ends the connection when reading fails
+	go func() {
+		defer c.s.wg.Done()
+		c.read()
+	}()
 }
 
 // run calls the handlers for the inbox, one message at a time, and exits

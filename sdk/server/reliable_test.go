@@ -551,7 +551,10 @@ func TestReliableSessionTTL(t *testing.T) {
 	if k, resumed := hello(t, ws, sessionA, 1); k != 0 || resumed {
 		t.Fatalf("resume past the TTL: ack %d resumed %v, want 0 false", k, resumed)
 	}
-	// Numbering restarts at 1 both ways.
+	// Numbering restarts at 1 both ways. The new connection's OnConnect
+	// runs after its $hello is answered: until then h.conn is the old one,
+	// whose session is forgotten.
+	eventually(t, "OnConnect of the new connection", func() bool { return h.connCount() == 2 })
 	p = &peer{t: t}
 	sendN(t, h.conn(t), 2, 2)
 	p.until(ws, 1)

@@ -59,6 +59,7 @@ func (c *Conn) request(ctx context.Context, t string, data []byte) ([]byte, erro
 	if err := c.enqueue(websocket.MessageText, wire.Append(nil, t, "id", id, "data", data)); err != nil {
 		return nil, err
 	}
+	c.handOff() // called from a handler the read goroutine runs, it must not wait for a reply only that goroutine would read
 	select {
 	case e := <-ch:
 		if e.Error != nil {

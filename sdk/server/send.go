@@ -4,6 +4,8 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/steadyws/steadyws/sdk/internal/wire"
@@ -83,6 +85,38 @@ func (c *Conn) enqueue(typ websocket.MessageType, b []byte) error {
 	return nil
 }
 
+// reply sends a reply to a request. When nothing is queued or being
+// written it writes the reply itself, on the goroutine that ran the
+// handler, as a hand-written loop would, instead of waking the writer;
+// otherwise the reply goes behind the rest of the queue. Only replies are
+// written so: that goroutine runs the connection's handlers, which wait
+// for one another anyway, and a write that blocks on a client that stopped
+// reading makes reading move on without it (see dispatch), while Send and
+// Broadcast must never wait for a client.
+func (c *Conn) reply(b []byte) {
+	c.mu.Lock()
+	if c.writing || c.closing {
+		c.mu.Unlock()
+		_ = c.enqueue(websocket.MessageText, b)
+		return
+	}
+	c.writing, c.inflight = true, 1 // the queue is empty: writeLoop leaves it so
+	c.mu.Unlock()
+	if err := c.write(frame{websocket.MessageText, b}); err != nil {
+		c.drop(err)
+	}
+	c.mu.Lock()
+	c.inflight = 0
+	if len(c.out) == 0 {
+		c.writing = false
+	} else {
+		// Queued meanwhile (Send, Broadcast): the writer's, which may wait.
+		c.wg.Add(1)
+		go c.writeLoop()
+	}
+	c.mu.Unlock()
+}
+
 // writeLoop writes the queue in batches and exits when it is empty, so an
 // idle connection has no writer goroutine.
 func (c *Conn) writeLoop() {
@@ -114,10 +148,67 @@ func (c *Conn) writeLoop() {
 	}
 }
 
+// write writes one frame within Options.WriteTimeout, which watchWrite
+// enforces: a context with a timeout, or the socket's write deadline,
+// would cost every frame a timer set and stopped (and the context, its
+// registration with coder/websocket).
 func (c *Conn) write(f frame) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.s.opts.WriteTimeout)
-	defer cancel()
-	return c.ws.Write(ctx, f.typ, f.b)
+	c.writes.Add(1) // odd: writing
+	if !c.writeWatching.Load() && c.writeWatching.CompareAndSwap(false, true) {
+		c.armWriteWatch()
+	}
+	err := c.ws.Write(context.Background(), f.typ, f.b)
+	c.writes.Add(1)
+	return err
+}
+
+// writeLooks is how many times watchWrite looks per Options.WriteTimeout:
+// a frame is dropped after writing for between 1 and 1+1/writeLooks
+// WriteTimeouts.
+const writeLooks = 4
+
+func (c *Conn) armWriteWatch() {
+	d := max(c.s.opts.WriteTimeout/writeLooks, time.Millisecond)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.writeWatch == nil {
+		c.writeWatch = time.AfterFunc(d, c.watchWrite)
+	} else {
+		c.writeWatch.Reset(d)
+	}
+}
+
+// watchWrite looks every WriteTimeout/writeLooks while the connection
+// writes: when it has seen the same frame being written writeLooks looks
+// in a row, the client took longer than WriteTimeout and is dropped. It
+// stops after a look at which nothing was written since the last one, and
+// write starts it again.
+func (c *Conn) watchWrite() {
+	n := c.writes.Load()
+	c.mu.Lock()
+	stuck := n%2 == 1 && n == c.writeSeen
+	quiet := n%2 == 0 && n == c.writeSeen
+	if stuck {
+		c.writeStuck++
+	} else {
+		c.writeStuck = 0
+	}
+	timedOut := c.writeStuck >= writeLooks
+	c.writeSeen = n
+	c.mu.Unlock()
+	switch {
+	case timedOut:
+		c.writeWatching.Store(false)
+		c.drop(fmt.Errorf("steadyws/server: writing a frame took longer than Options.WriteTimeout (%v): %w", c.s.opts.WriteTimeout, context.DeadlineExceeded))
+		return
+	case quiet:
+		c.writeWatching.Store(false)
+		// A write that began since the Load saw the watch still on.
+		if c.writes.Load() == n || !c.writeWatching.CompareAndSwap(false, true) {
+			return
+		}
+	}
+	c.armWriteWatch()
 }
 
 // Broadcast sends v, encoded as JSON, as an event of type t to every open

@@ -12,11 +12,12 @@ import "github.com/coder/websocket"
 // Hooks are called by a *server.Server; conn is its *server.Conn.
 type Hooks struct {
 	// Read sees every message a connection read within the read limit,
-	// before the server routes it, on the connection's read goroutine.
+	// before the server routes it, on the goroutine reading the connection.
 	Read func(conn any, typ websocket.MessageType, b []byte)
 
-	// Request runs on the connection's handler goroutine, in arrival order
-	// with the handlers, before a request is answered. true means it took
+	// Request runs where the connection's handlers run (the read goroutine
+	// or a handler runner), in arrival order with them, before a request
+	// is answered. true means it took
 	// the request (and answers it, or not); the server then does nothing
 	// more with it.
 	Request func(conn any, typ string, id int64, data []byte) (taken bool)

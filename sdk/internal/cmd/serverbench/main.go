@@ -36,6 +36,8 @@ func main() {
 	readers := flag.Int("readers", 1000, "reading clients for the fan-out and p99")
 	idle := flag.Int("idle", 10000, "idle connections for memory and fan-out")
 	requests := flag.Int("requests", 20000, "requests per throughput run")
+	rounds := flag.Int("rounds", 1, "turns sdk/server and the raw loop take at the requests (after one more to warm up, if more than 1)")
+	only := flag.String("only", "", `run one measurement only: "requests" (the request throughput)`)
 	clientsOf := flag.String("idle-clients", "", "(internal) be the child process that opens -idle connections to this address")
 	flag.Parse()
 	if *clientsOf != "" {
@@ -46,8 +48,19 @@ func main() {
 		}
 		return
 	}
-	raiseFDLimit(max(*idle, 2**readers) + 1000)
-	if err := run(*readers, *idle, *requests); err != nil {
+	var err error
+	switch *only {
+	case "":
+		raiseFDLimit(max(*idle, 2**readers) + 1000)
+		err = run(*readers, *idle, *requests, *rounds)
+	case "requests":
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		err = requestsRun(ctx, *requests, *rounds)
+		cancel()
+	default:
+		err = fmt.Errorf("-only %q: want requests", *only)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "serverbench:", err)
 		os.Exit(1)
 	}
@@ -76,7 +89,7 @@ func listen(h http.Handler) (string, func(), error) {
 	return ln.Addr().String(), func() { hs.Close() }, nil
 }
 
-func run(readers, idle, requests int) error {
+func run(readers, idle, requests, rounds int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	srv := server.New(&server.Options{SendQueue: 4096})
@@ -157,20 +170,93 @@ func run(readers, idle, requests int) error {
 	}
 
 	// 3. Request throughput: sdk/server against a hand-written loop.
-	sdkRate, err := requestRate(ctx, requests, func() http.Handler {
-		s := server.New(nil)
-		server.HandleRequest(s, "echo", func(ctx context.Context, c *server.Conn, in map[string]any) (map[string]any, error) { return in, nil })
-		return s
-	}())
+	return requestsRun(ctx, requests, rounds)
+}
+
+// requestsRun measures request throughput, n requests one at a time from
+// one client, against sdk/server and against a hand-written loop. With
+// rounds > 1 the two take turns, n/rounds requests each, so that on a
+// shared machine both meet the same load; the rates are totals, and the
+// ratio of each turn is shown too.
+func requestsRun(ctx context.Context, n, rounds int) error {
+	srv := server.New(nil)
+	server.HandleRequest(srv, "echo", func(ctx context.Context, c *server.Conn, in map[string]any) (map[string]any, error) { return in, nil })
+	defer srv.Shutdown(context.Background())
+	sdkConn, stop, err := dialEcho(ctx, srv)
 	if err != nil {
 		return err
 	}
-	rawRate, err := requestRate(ctx, requests, http.HandlerFunc(rawLoop))
+	defer stop()
+	rawConn, stop, err := dialEcho(ctx, http.HandlerFunc(rawLoop))
 	if err != nil {
 		return err
 	}
-	fmt.Printf("requests, one client, one at a time: sdk/server %.0f/s, raw coder/websocket loop %.0f/s (%.2fx)\n", sdkRate, rawRate, sdkRate/rawRate)
+	defer stop()
+
+	rounds = max(rounds, 1)
+	turn := max(n/rounds, 1)
+	var sdkTime, rawTime time.Duration
+	ratios := make([]float64, 0, rounds)
+	for r := range rounds {
+		sdkTurn, err := sdkConn.requests(ctx, turn)
+		if err != nil {
+			return err
+		}
+		rawTurn, err := rawConn.requests(ctx, turn)
+		if err != nil {
+			return err
+		}
+		if r == 0 && rounds > 1 {
+			continue // warm-up
+		}
+		sdkTime, rawTime = sdkTime+sdkTurn, rawTime+rawTurn
+		ratios = append(ratios, rawTurn.Seconds()/sdkTurn.Seconds())
+	}
+	done := float64(turn * len(ratios))
+	sdkRate, rawRate := done/sdkTime.Seconds(), done/rawTime.Seconds()
+	fmt.Printf("requests, one client, one at a time: sdk/server %.0f/s, raw coder/websocket loop %.0f/s (%.2fx)", sdkRate, rawRate, sdkRate/rawRate)
+	if len(ratios) > 1 {
+		sort.Float64s(ratios)
+		q := func(f float64) float64 { return ratios[int(f*float64(len(ratios)-1))] }
+		fmt.Printf("; %d turns of %d each after one to warm up, ratio per turn: quartiles %.2f %.2f %.2f", len(ratios), turn, q(0.25), q(0.5), q(0.75))
+	}
+	fmt.Println()
 	return nil
+}
+
+// echoConn is one client connection to a server that echoes requests.
+type echoConn struct {
+	ws   *websocket.Conn
+	next int
+}
+
+func dialEcho(ctx context.Context, h http.Handler) (*echoConn, func(), error) {
+	addr, stop, err := listen(h)
+	if err != nil {
+		return nil, nil, err
+	}
+	ws, _, err := websocket.Dial(ctx, "ws://"+addr, nil)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return &echoConn{ws: ws}, func() { ws.CloseNow(); stop() }, nil
+}
+
+// requests sends n requests one at a time and returns how long they took.
+func (c *echoConn) requests(ctx context.Context, n int) (time.Duration, error) {
+	began := time.Now()
+	for range n {
+		c.next++
+		req := fmt.Sprintf(`{"type":"echo","id":%d,"data":{"n":%d}}`, c.next, c.next)
+		if err := c.ws.Write(ctx, websocket.MessageText, []byte(req)); err != nil {
+			return 0, err
+		}
+		if _, _, err := c.ws.Read(ctx); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(began), nil
 }
 
 // heapAndStacks returns the live heap and the goroutine stacks in use,
@@ -342,31 +428,4 @@ func rawLoop(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-}
-
-func requestRate(ctx context.Context, n int, h http.Handler) (float64, error) {
-	addr, stop, err := listen(h)
-	if err != nil {
-		return 0, err
-	}
-	defer stop()
-	if s, ok := h.(*server.Server); ok {
-		defer s.Shutdown(context.Background())
-	}
-	ws, _, err := websocket.Dial(ctx, "ws://"+addr, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer ws.CloseNow()
-	began := time.Now()
-	for i := 1; i <= n; i++ {
-		req := fmt.Sprintf(`{"type":"echo","id":%d,"data":{"n":%d}}`, i, i)
-		if err := ws.Write(ctx, websocket.MessageText, []byte(req)); err != nil {
-			return 0, err
-		}
-		if _, _, err := ws.Read(ctx); err != nil {
-			return 0, err
-		}
-	}
-	return float64(n) / time.Since(began).Seconds(), nil
 }
