@@ -12,6 +12,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net"
@@ -180,7 +181,9 @@ func run(readers, idle, requests, rounds int) error {
 // ratio of each turn is shown too.
 func requestsRun(ctx context.Context, n, rounds int) error {
 	srv := server.New(nil)
-	server.HandleRequest(srv, "echo", func(ctx context.Context, c *server.Conn, in map[string]any) (map[string]any, error) { return in, nil })
+	// The handler does what rawLoop does with the data: hands it back
+	// as it came, so that the two differ only in what the server does.
+	server.HandleRequest(srv, "echo", func(ctx context.Context, c *server.Conn, in json.RawMessage) (json.RawMessage, error) { return in, nil })
 	defer srv.Shutdown(context.Background())
 	sdkConn, stop, err := dialEcho(ctx, srv)
 	if err != nil {
