@@ -76,7 +76,7 @@ func TestGoFailures(t *testing.T) {
 	o := fast()
 	o.RequestTimeout = 100 * time.Millisecond
 	c2 := dial(t, srv.URL(), o)
-	if _, err := waitCall(t, sdk.Go[json.RawMessage](context.Background(), c2, "slow", map[string]int{"ms": 3000}), 3*time.Second); !errors.Is(err, sdk.ErrRequestTimeout) {
+	if _, err := waitCall(t, sdk.Go[json.RawMessage](context.Background(), c2, "slow", map[string]int{"ms": 3000}), 3*time.Second); !errors.Is(err, sdk.ErrRequestTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("RequestTimeout = %v", err)
 	}
 

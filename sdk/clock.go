@@ -43,6 +43,10 @@ func withValue(parent ctxt, key, val any) ctxt { return context.WithValue(parent
 // afterFunc is context.AfterFunc.
 func afterFunc(ctx ctxt, f func()) (stop func() bool) { return context.AfterFunc(ctx, f) }
 
+// afterDelay calls f in its own goroutine after d, unless stop is called
+// first (stop reports whether it prevented f): time.AfterFunc.
+func afterDelay(d duration, f func()) (stop func() bool) { return time.AfterFunc(d, f).Stop }
+
 // withDeadline bounds ctx by d unless it has a deadline already: the
 // request timeout.
 func withDeadline(ctx ctxt, d duration) (ctxt, func()) {

@@ -119,6 +119,20 @@ func (t *timer) stopLocked() {
 	}
 }
 
+// afterDelay calls f after d (on the page's event loop), unless stop is
+// called first; stop reports whether it prevented f.
+func afterDelay(d duration, f func()) (stop func() bool) {
+	t := &timer{fire: f}
+	t.start(d)
+	return func() bool {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		live := t.live
+		t.stopLocked()
+		return live
+	}
+}
+
 // alarm is a timer whose firing is a wake-up on c. A reset may let one
 // stale wake-up through; every waiter re-reads the clock, so that is
 // harmless.

@@ -134,7 +134,16 @@ func (c *Client) begin(ctx ctxt, t string, data []byte, p *pending) error {
 // exactly once, from whichever goroutine learns it (possibly before start
 // returns). ctx, or RequestTimeout without a deadline, bounds the request.
 func (c *Client) start(ctx ctxt, t string, data []byte, done func(reply)) {
-	ctx, cancel := c.requestContext(ctx)
+	// A context that can never end leaves only RequestTimeout to watch:
+	// one timer does, instead of a context with a deadline and a watch on
+	// it, which cost a pipelined Go service a tenth of its time.
+	timeout := c.opts.RequestTimeout
+	plain := ctx.Done() == nil && timeout > 0
+	due := c.now() + timeout
+	cancel := func() {}
+	if !plain {
+		ctx, cancel = c.requestContext(ctx)
+	}
 	var (
 		mu       sync.Mutex
 		stop     func() bool
@@ -168,7 +177,7 @@ func (c *Client) start(ctx ctxt, t string, data []byte, done func(reply)) {
 	if finished {
 		return
 	}
-	stop = afterFunc(ctx, func() {
+	expire := func(err error) {
 		if c.takePending(p.id) == nil {
 			return // settled meanwhile
 		}
@@ -176,11 +185,16 @@ func (c *Client) start(ctx ctxt, t string, data []byte, done func(reply)) {
 		c.gaveUpLocked(p.id)
 		c.mu.Unlock()
 		c.unqueue(p)
-		finish(reply{err: requestCtxErr(ctx)})
+		finish(reply{err: err})
 		if ld := c.leader(); ld != nil {
 			ld.interruptLead() // its waiter may be reading for the reply
 		}
-	})
+	}
+	if plain {
+		stop = afterDelay(due-c.now(), func() { expire(timeoutError{errDeadlineExceeded}) })
+		return
+	}
+	stop = afterFunc(ctx, func() { expire(requestCtxErr(ctx)) })
 }
 
 // forget drops a request the caller no longer waits for, taking it out of
