@@ -260,6 +260,19 @@ func (c *Conn) read() {
 	}
 }
 
+// stopWatches stops the timers that watch for a slow handler and a slow
+// write; they are armed under c.mu.
+func (c *Conn) stopWatches() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.watch != nil {
+		c.watch.Stop()
+	}
+	if c.writeWatch != nil {
+		c.writeWatch.Stop()
+	}
+}
+
 // end tears the connection down once reading stopped with readErr: it
 // waits for its handlers, writer and timers, then runs OnDisconnect.
 func (c *Conn) end(readErr error) {
@@ -272,14 +285,10 @@ func (c *Conn) end(readErr error) {
 	if c.idle != nil {
 		c.idle.Stop()
 	}
-	if c.watch != nil {
-		c.watch.Stop()
-	}
-	if c.writeWatch != nil {
-		c.writeWatch.Stop()
-	}
+	c.stopWatches()
 	_ = c.ws.CloseNow()
 	c.wg.Wait()
+	c.stopWatches() // a write that ended meanwhile may have armed one again
 	c.detach()
 	s.unregister(c)
 
