@@ -37,7 +37,7 @@ func main() {
 	readers := flag.Int("readers", 1000, "reading clients for the fan-out and p99")
 	idle := flag.Int("idle", 10000, "idle connections for memory and fan-out")
 	requests := flag.Int("requests", 20000, "requests per throughput run")
-	rounds := flag.Int("rounds", 1, "turns sdk/server and the raw loop take at the requests (after one more to warm up, if more than 1)")
+	rounds := flag.Int("rounds", 50, "turns sdk/server and the raw loop take at the requests (after one more to warm up, if more than 1), so that both meet the same load")
 	only := flag.String("only", "", `run one measurement only: "requests" (the request throughput)`)
 	clientsOf := flag.String("idle-clients", "", "(internal) be the child process that opens -idle connections to this address")
 	flag.Parse()
