@@ -77,12 +77,21 @@ func (q *sendQueue) drain() []queued {
 
 func (c *Client) enqueueLocked(it queued) error {
 	q := c.opts.Queue
+	// With a connection open the queue is being flushed onto it (a send
+	// made meanwhile joins its tail to keep its place): Queue.Bytes bounds
+	// what waits for a connection, so it does not refuse one that is
+	// about to go out. Dial returns, and OnOpen handlers run, before the
+	// flush is done.
+	bytes := q.Bytes
+	if c.link != nil {
+		bytes = -1
+	}
 	switch {
 	case q.Limit < 0:
 		return ErrNotConnected
-	case q.Bytes >= 0 && it.size > q.Bytes:
-		return &TooLargeError{Size: it.size, Limit: q.Bytes} // not "full": it could never fit
-	case c.queue.len() >= q.Limit, q.Bytes >= 0 && c.queue.bytes+it.size > q.Bytes:
+	case bytes >= 0 && it.size > bytes:
+		return &TooLargeError{Size: it.size, Limit: bytes} // not "full": it could never fit
+	case c.queue.len() >= q.Limit, bytes >= 0 && c.queue.bytes+it.size > bytes:
 		return ErrQueueFull
 	}
 	c.queue.push(it)
