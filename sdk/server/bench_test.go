@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
-	"github.com/steadyws/steadyws/sdk/internal/wire"
+	"github.com/steadyws/steadyws/sdk/internal/rawloop"
 	"github.com/steadyws/steadyws/sdk/server"
 )
 
@@ -34,7 +34,7 @@ func BenchmarkRequest(b *testing.B) {
 		benchRequests(b, srv)
 		_ = srv.Shutdown(context.Background())
 	})
-	b.Run("Raw", func(b *testing.B) { benchRequests(b, http.HandlerFunc(rawLoop)) })
+	b.Run("Raw", func(b *testing.B) { benchRequests(b, http.HandlerFunc(rawloop.Serve)) })
 }
 
 func benchRequests(b *testing.B, h http.Handler) {
@@ -57,28 +57,6 @@ func benchRequests(b *testing.B, h http.Handler) {
 		}
 		if _, _, err := ws.Read(ctx); err != nil {
 			b.Fatal(err)
-		}
-	}
-}
-
-// rawLoop is serverbench's hand-written server: read, scan, answer.
-func rawLoop(w http.ResponseWriter, r *http.Request) {
-	ws, err := websocket.Accept(w, r, nil)
-	if err != nil {
-		return
-	}
-	defer ws.CloseNow()
-	for {
-		_, b, err := ws.Read(r.Context())
-		if err != nil {
-			return
-		}
-		e, err := wire.Scan(b)
-		if err != nil || e.Kind() != wire.KindRequest {
-			continue
-		}
-		if err := ws.Write(r.Context(), websocket.MessageText, wire.Append(nil, e.Type, "re", e.ID, "data", e.Data)); err != nil {
-			return
 		}
 	}
 }

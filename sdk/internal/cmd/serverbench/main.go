@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/steadyws/steadyws/sdk/internal/rawloop"
 	"github.com/steadyws/steadyws/sdk/internal/wire"
 	"github.com/steadyws/steadyws/sdk/server"
 )
@@ -181,7 +182,7 @@ func run(readers, idle, requests, rounds int) error {
 // ratio of each turn is shown too.
 func requestsRun(ctx context.Context, n, rounds int) error {
 	srv := server.New(nil)
-	// The handler does what rawLoop does with the data: hands it back
+	// The handler does what rawloop.Serve does with the data: hands it back
 	// as it came, so that the two differ only in what the server does.
 	server.HandleRequest(srv, "echo", func(ctx context.Context, c *server.Conn, in json.RawMessage) (json.RawMessage, error) { return in, nil })
 	defer srv.Shutdown(context.Background())
@@ -190,7 +191,7 @@ func requestsRun(ctx context.Context, n, rounds int) error {
 		return err
 	}
 	defer stop()
-	rawConn, stop, err := dialEcho(ctx, http.HandlerFunc(rawLoop))
+	rawConn, stop, err := dialEcho(ctx, http.HandlerFunc(rawloop.Serve))
 	if err != nil {
 		return err
 	}
@@ -409,26 +410,4 @@ func rawDial(addr string) (net.Conn, error) {
 		return nil, fmt.Errorf("handshake: %v", err)
 	}
 	return c, nil
-}
-
-// rawLoop is the hand-written server: read, scan, answer, no queue.
-func rawLoop(w http.ResponseWriter, r *http.Request) {
-	ws, err := websocket.Accept(w, r, nil)
-	if err != nil {
-		return
-	}
-	defer ws.CloseNow()
-	for {
-		_, b, err := ws.Read(r.Context())
-		if err != nil {
-			return
-		}
-		e, err := wire.Scan(b)
-		if err != nil || e.Kind() != wire.KindRequest {
-			continue
-		}
-		if err := ws.Write(r.Context(), websocket.MessageText, wire.Append(nil, e.Type, "re", e.ID, "data", e.Data)); err != nil {
-			return
-		}
-	}
 }
