@@ -120,3 +120,43 @@ func TestGoFailures(t *testing.T) {
 		t.Fatalf("a request that timed out or was discarded in the queue was sent (%d → %d)", before, n)
 	}
 }
+
+// Requests started without a deadline of their own share one timer for
+// RequestTimeout: each still times out RequestTimeout after it was sent,
+// not with an earlier one, and one answered meanwhile never does.
+func TestGoRequestTimeoutCountsFromEachStart(t *testing.T) {
+	srv := newServer(t)
+	o := fast()
+	o.RequestTimeout = 300 * time.Millisecond
+	c := dial(t, srv.URL(), o)
+	slow := map[string]int{"ms": 5000}
+	t0 := time.Now()
+	first := sdk.Go[json.RawMessage](context.Background(), c, "slow", slow)
+	answered := sdk.Go[echoMsg](context.Background(), c, "echo", echoMsg{N: 7})
+	time.Sleep(200 * time.Millisecond)
+	t1 := time.Now()
+	second := sdk.Go[json.RawMessage](context.Background(), c, "slow", slow)
+	if got, err := waitCall(t, answered, 3*time.Second); err != nil || got.N != 7 {
+		t.Fatalf("answered request = %+v, %v", got, err)
+	}
+	for _, r := range []struct {
+		name string
+		call *sdk.Call[json.RawMessage]
+		sent time.Time
+	}{{"first", first, t0}, {"second", second, t1}} {
+		_, err := waitCall(t, r.call, 3*time.Second)
+		if !errors.Is(err, sdk.ErrRequestTimeout) {
+			t.Fatalf("%s slow request = %v, want ErrRequestTimeout", r.name, err)
+		}
+		if d := time.Since(r.sent); d < o.RequestTimeout {
+			t.Fatalf("%s slow request timed out %v after it was sent, before RequestTimeout (%v)", r.name, d, o.RequestTimeout)
+		}
+	}
+	// The answered request stayed answered: nothing came for it later.
+	if got, err := answered.Result(); err != nil || got.N != 7 {
+		t.Fatalf("answered request after the timeouts = %+v, %v", got, err)
+	}
+	if s := c.Stats(); s.LateReplies != 0 {
+		t.Fatalf("late replies = %d before the slow ones could answer", s.LateReplies)
+	}
+}

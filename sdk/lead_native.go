@@ -361,6 +361,13 @@ func (c *nativeConn) lead(ctx context.Context, ch chan reply, done <-chan struct
 			c.wake() // nobody reads now: the read goroutine takes over
 		}
 	}()
+	// Nobody reads: lead at once (leadRead looks at ch, done, ctx and the
+	// end before it reads).
+	select {
+	case c.rtok <- struct{}{}:
+		return c.leadRead(ctx, ch, done)
+	default:
+	}
 	select {
 	case r := <-ch:
 		return r, true
