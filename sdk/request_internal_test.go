@@ -1,3 +1,5 @@
+//go:build !steadyws_nojson
+
 package sdk
 
 import "testing"

@@ -1,0 +1,11 @@
+//go:build steadyws_nojson
+
+package sdk
+
+// The JavaScript API's build starts no request from Go (gorequest.go).
+
+type goReq struct{}
+
+type dueQueue struct{}
+
+func (p *pending) settleStarted(reply) bool { return false }
