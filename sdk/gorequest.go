@@ -133,7 +133,8 @@ func (g *goReq) expire(err error) {
 // dueQueue times out the requests Go started with a context that cannot
 // end: each ends RequestTimeout after it was sent, so they fall due in the
 // order they were added, and one timer, armed for the first, serves all.
-// Settled ones are skipped, and dropped from the front as they settle.
+// Settled ones are skipped, and let go of whenever a request is added or
+// the timer fires (see drop).
 type dueQueue struct {
 	mu    sync.Mutex
 	reqs  []*goReq // from head on, in order of due
