@@ -279,6 +279,7 @@ type routeRig struct {
 	errs             []error
 	writes           []string
 	events, requests int
+	replies          int // outcomes the pending request got
 }
 
 const rigReadLimit = 300
@@ -294,7 +295,7 @@ func newRouteRig() *routeRig {
 	c.handleEvent("chat", func(context.Context, []byte) { r.events++ })
 	c.handleRequest("sum", func(context.Context, []byte) ([]byte, error) { r.requests++; return []byte("1"), nil })
 	c.OnError(func(err error) { r.errs = append(r.errs, err) })
-	r.p = &pending{id: 3, t: "sum", ch: make(chan reply, 1)}
+	r.p = &pending{id: 3, t: "sum", fin: func(reply) { r.replies++ }}
 	c.pending[3] = r.p
 	r.c = c
 	return r
@@ -355,7 +356,7 @@ func receiveOf(b []byte) (int32, *routeRig) {
 	case r.requests > 0:
 		act = actRequest
 		r.writes = nil // the reply
-	case len(r.p.ch) > 0:
+	case r.replies > 0:
 		act = actReply
 	case len(r.writes) == 1 && r.writes[0] == string(wire.PongFrame):
 		act = actPong

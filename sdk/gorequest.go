@@ -13,35 +13,18 @@ import (
 // it (gorequest_jsapi.go).
 
 // request sends a request envelope and waits for its reply, its context, or
-// RequestTimeout when the context has no deadline.
+// RequestTimeout when the context has no deadline: start's outcome, which
+// always comes. Its caller leads as a Call's does, without a watch of its
+// own on ctx: start's, or the due queue, fails the request when ctx ends or
+// the timeout passes, and interrupts the leader.
 func (c *Client) request(ctx ctxt, t string, data []byte) ([]byte, error) {
-	if ctx.Done() == nil && c.opts.RequestTimeout > 0 {
-		// Only RequestTimeout bounds it: the due queue (see start) times
-		// it out, and wakes its caller if it leads.
-		ch := make(chan reply, 1)
-		c.start(ctx, t, data, func(r reply) { ch <- r })
-		if r, ok := c.lead(ctx, ch, nil); ok {
-			return r.data, r.err
-		}
-		r := <-ch
+	ch := make(chan reply, 1)
+	c.start(ctx, t, data, func(r reply) { ch <- r })
+	if r, ok := c.lead(background(), ch, nil); ok {
 		return r.data, r.err
 	}
-	ctx, cancel := c.requestContext(ctx)
-	defer cancel()
-	p := &pending{ch: make(chan reply, 1)}
-	if err := c.begin(ctx, t, data, p); err != nil {
-		return nil, err
-	}
-	if r, ok := c.lead(ctx, p.ch, nil); ok {
-		return r.data, r.err
-	}
-	select {
-	case r := <-p.ch:
-		return r.data, r.err
-	case <-ctx.Done():
-		c.forget(p)
-		return nil, requestCtxErr(ctx)
-	}
+	r := <-ch
+	return r.data, r.err
 }
 
 // start sends request t without waiting: done gets its reply or failure
@@ -71,7 +54,7 @@ func (c *Client) start(ctx ctxt, t string, data []byte, done func(reply)) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.ended {
+	if !g.over.Load() {
 		g.stop = afterFunc(ctx, func() { g.expire(requestCtxErr(ctx)) })
 	}
 }
@@ -83,27 +66,25 @@ type goReq struct {
 	c    *Client
 	done func(reply)
 	// cancel releases the request's context (nil without one); stop ends
-	// its watch (set under mu, nil for a plain request).
+	// its watch (set under mu once over was false, nil for a plain
+	// request).
 	cancel func()
 	mu     sync.Mutex
 	stop   func() bool
-	ended  bool // guarded by mu
-	over   atomic.Bool
-	due    duration // c.now() when RequestTimeout ends a plain request (guarded by the due queue's lock once queued)
+	over   atomic.Bool // settled
+	due    duration    // c.now() when RequestTimeout ends a plain request (guarded by the due queue's lock once queued)
 }
 
 // finish settles g with r, once.
 func (g *goReq) finish(r reply) {
-	g.mu.Lock()
-	if g.ended {
-		g.mu.Unlock()
+	if !g.over.CompareAndSwap(false, true) {
 		return
 	}
-	g.ended = true
-	s, done := g.stop, g.done
-	g.done = nil // what it holds may be large; the due queue may hold g a while
+	g.mu.Lock()
+	s := g.stop // a watch armed after this finds over set and is not armed
 	g.mu.Unlock()
-	g.over.Store(true)
+	done := g.done
+	g.done = nil // what it holds may be large; the due queue may hold g a while
 	if s != nil {
 		s()
 	}

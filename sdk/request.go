@@ -10,17 +10,15 @@ import "github.com/steadyws/steadyws/sdk/internal/wire"
 type pending struct {
 	id   int64
 	t    string
-	ch   chan reply // buffered: settle never blocks; nil when fin is set
-	link *link      // the connection it was written to; nil while queued
-	mark uint64     // the link's ledger number when it was written (guarded by the ledger's lock)
-	// fin, when set, gets the reply or the failure instead of ch: for
-	// requests started by Go, and for the JavaScript API's, whose replies
-	// JavaScript resolves itself (route only correlates them), so that fin
-	// hears of failures only.
+	link *link  // the connection it was written to; nil while queued
+	mark uint64 // the link's ledger number when it was written (guarded by the ledger's lock)
+	// Who gets the outcome: g, the request Go started that p belongs to
+	// (start, gorequest.go), or else fin: the JavaScript API's requests,
+	// whose replies JavaScript resolves itself (route only correlates
+	// them), so that fin hears of failures only, and reliable mode's
+	// $hello.
+	g   *goReq
 	fin func(r reply)
-	// g, when set, is the request Go started that p belongs to (start,
-	// gorequest.go): it gets the outcome instead of ch or fin.
-	g *goReq
 }
 
 type reply struct {
@@ -34,12 +32,6 @@ func (p *pending) settle(r reply) {
 	}
 	if p.fin != nil {
 		p.fin(r)
-		return
-	}
-	select {
-	case p.ch <- r:
-		wakeups.Add(1)
-	default:
 	}
 }
 
