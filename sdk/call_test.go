@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/steadyws/steadyws/sdk"
 )
@@ -124,6 +126,116 @@ func TestGoFailures(t *testing.T) {
 // Requests started without a deadline of their own share one timer for
 // RequestTimeout: each still times out RequestTimeout after it was sent,
 // not with an earlier one, and one answered meanwhile never does.
+// TestRequestsUnderOneContextEndWithIt sends many requests under one
+// context with a deadline, as a service does that works under a deadline
+// of its own: when the context is cancelled, or its deadline passes, every
+// request still waiting fails at once with the context's error, answered
+// ones stay answered, and one sent after the end fails too.
+func TestRequestsUnderOneContextEndWithIt(t *testing.T) {
+	srv := newServer(t)
+	o := fast()
+	o.RequestTimeout = time.Minute // the context, not RequestTimeout, ends them
+	c := dial(t, srv.URL(), o)
+	slow := map[string]int{"ms": 30000}
+	const n = 50
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var waiting []*sdk.Call[json.RawMessage]
+	var answered []*sdk.Call[echoMsg]
+	for i := range n {
+		waiting = append(waiting, sdk.Go[json.RawMessage](ctx, c, "slow", slow))
+		answered = append(answered, sdk.Go[echoMsg](ctx, c, "echo", echoMsg{N: i}))
+	}
+	for i, a := range answered {
+		if got, err := waitCall(t, a, 5*time.Second); err != nil || got.N != i {
+			t.Fatalf("answered request %d = %+v, %v", i, got, err)
+		}
+	}
+	blocked := make(chan error, 1)
+	go func() {
+		_, err := sdk.Request[json.RawMessage](ctx, c, "slow", slow)
+		blocked <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // blocked waits, maybe reading for its reply
+	cancelled := time.Now()
+	cancel()
+	for i, w := range waiting {
+		if _, err := waitCall(t, w, 3*time.Second); !errors.Is(err, context.Canceled) {
+			t.Fatalf("waiting request %d after cancel = %v, want context.Canceled", i, err)
+		}
+	}
+	select {
+	case err := <-blocked:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Request waiting when its context was cancelled = %v, want context.Canceled", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Request still waiting 3 s after its context was cancelled")
+	}
+	if d := time.Since(cancelled); d > 2*time.Second {
+		t.Fatalf("requests ended %v after their context did", d)
+	}
+	if _, err := waitCall(t, sdk.Go[json.RawMessage](ctx, c, "slow", slow), 3*time.Second); !errors.Is(err, context.Canceled) {
+		t.Fatalf("request sent after cancel = %v, want context.Canceled", err)
+	}
+	for i, a := range answered {
+		if got, err := a.Result(); err != nil || got.N != i {
+			t.Fatalf("answered request %d after the cancel = %+v, %v", i, got, err)
+		}
+	}
+
+	// A deadline that passes ends them as a timeout.
+	short, cancelShort := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancelShort()
+	sent := time.Now()
+	waiting = waiting[:0]
+	for range n {
+		waiting = append(waiting, sdk.Go[json.RawMessage](short, c, "slow", slow))
+	}
+	for i, w := range waiting {
+		_, err := waitCall(t, w, 3*time.Second)
+		if !errors.Is(err, sdk.ErrRequestTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("request %d past its context's deadline = %v, want ErrRequestTimeout wrapping context.DeadlineExceeded", i, err)
+		}
+	}
+	if d := time.Since(sent); d < 300*time.Millisecond {
+		t.Fatalf("requests timed out %v after they were sent, before their context's deadline", d)
+	}
+	// The connection is as it was: a request gets its answer.
+	if got, err := sdk.Request[echoMsg](context.Background(), c, "echo", echoMsg{N: 9}); err != nil || got.N != 9 {
+		t.Fatalf("request after the others ended = %+v, %v", got, err)
+	}
+}
+
+// TestClosedClientNotKeptByAContext: a client that made requests under a
+// context with a long deadline, and was closed, can be collected while that
+// context lives on (its shared watch is let go of when the client stops).
+func TestClosedClientNotKeptByAContext(t *testing.T) {
+	srv := newServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	wp := func() weak.Pointer[sdk.Client] {
+		c, err := sdk.Dial(ctxFor(t, 5*time.Second), srv.URL(), fast())
+		if err != nil {
+			t.Fatalf("Dial: %v", err)
+		}
+		if _, err := sdk.Request[echoMsg](ctx, c, "echo", echoMsg{N: 1}); err != nil {
+			t.Fatalf("request: %v", err)
+		}
+		slow := sdk.Go[json.RawMessage](ctx, c, "slow", map[string]int{"ms": 30000})
+		c.Close()
+		if _, err := waitCall(t, slow, 3*time.Second); !errors.Is(err, sdk.ErrClosed) {
+			t.Fatalf("request waiting when the client closed = %v, want ErrClosed", err)
+		}
+		return weak.Make(c)
+	}()
+	eventually(t, 5*time.Second, "closed client collected", func() bool {
+		runtime.GC()
+		return wp.Value() == nil
+	})
+}
+
 func TestGoRequestTimeoutCountsFromEachStart(t *testing.T) {
 	srv := newServer(t)
 	o := fast()

@@ -19,8 +19,9 @@ type Client struct {
 	kick chan struct{} // Reconnect: drop the connection or skip the wait
 	wake chan struct{} // check liveness now, or skip the backoff wait
 
-	// due times out the requests Go starts without a deadline (start).
-	due dueQueue
+	// goreqs times out the requests Go starts (start), and fails them when
+	// their context ends.
+	goreqs goRequests
 
 	msgsIn, msgsOut   atomic.Int64
 	bytesIn, bytesOut atomic.Int64

@@ -826,6 +826,72 @@ func TestOnOpenRegisteredLateStillRuns(t *testing.T) {
 	}
 }
 
+// TestOnOpenRegisteredWhileOpeningRunsOnce registers OnOpen handlers one
+// after another while the first connection opens: each must run exactly
+// once for it, whether it was registered before the open handlers ran or
+// just after (then it runs late, at once). A handler that ran twice would
+// count one connection as two (it did: an OnOpen registered in the moment
+// the supervisor took the handlers ran with them and again as late).
+func TestOnOpenRegisteredWhileOpeningRunsOnce(t *testing.T) {
+	srv := newServer(t)
+	for round := range 20 {
+		c := sdk.New(srv.URL(), fast())
+		var mu sync.Mutex
+		var runs []int
+		var ran atomic.Bool
+		// Until one has run (the supervisor has taken the handlers), and a
+		// few after that, which run late.
+		for after := 0; after < 5; {
+			mu.Lock()
+			i := len(runs)
+			runs = append(runs, 0)
+			mu.Unlock()
+			if i > 100000 {
+				t.Fatalf("round %d: no connection while registering %d handlers", round, i)
+			}
+			if i%64 == 63 {
+				// Let the connection go on where nothing preempts this
+				// loop (in the browser, only a blocked Go lets the page
+				// run).
+				time.Sleep(time.Microsecond)
+			}
+			if ran.Load() {
+				after++
+			}
+			c.OnOpen(func(context.Context) {
+				ran.Store(true)
+				mu.Lock()
+				runs[i]++
+				mu.Unlock()
+			})
+		}
+		// A request's reply comes after the open handlers and the queue
+		// flush: every handler registered so far has had its turn.
+		if _, err := sdk.Request[echoMsg](ctxFor(t, 5*time.Second), c, "echo", echoMsg{N: 1}); err != nil {
+			t.Fatalf("round %d: request: %v", round, err)
+		}
+		eventually(t, 3*time.Second, "every handler ran", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, n := range runs {
+				if n == 0 {
+					return false
+				}
+			}
+			return true
+		})
+		mu.Lock()
+		for i, n := range runs {
+			if n != 1 {
+				mu.Unlock()
+				t.Fatalf("round %d: OnOpen handler %d of %d ran %d times for one connection", round, i, len(runs), n)
+			}
+		}
+		mu.Unlock()
+		c.Close()
+	}
+}
+
 func TestBadURLStopsClient(t *testing.T) {
 	c := sdk.New("ftp://127.0.0.1:1/ws", fast())
 	select {

@@ -36,21 +36,31 @@ func (c *Client) start(ctx ctxt, t string, data []byte, done func(reply)) {
 	// A context that can never end leaves only RequestTimeout to watch:
 	// the client's due queue does, with one timer for all such requests,
 	// instead of a context with a deadline and a watch on it each, which
-	// cost a pipelined Go service a tenth of its time.
+	// cost a pipelined Go service a tenth of its time. A context with a
+	// deadline is watched once for all the requests under it (ctxWatches).
 	timeout := c.opts.RequestTimeout
-	plain := ctx.Done() == nil && timeout > 0
-	if plain {
+	_, deadline := ctx.Deadline()
+	ends := ctx.Done() != nil
+	plain := !ends && timeout > 0
+	shared := ends && deadline
+	switch {
+	case plain:
 		g.due = c.now() + timeout
-	} else {
+	case !shared:
 		ctx, g.cancel = c.requestContext(ctx)
 	}
 	if err := c.begin(ctx, t, data, &g.p); err != nil {
 		g.finish(reply{err: err})
 		return
 	}
-	if plain {
-		c.due.add(c, g)
+	switch {
+	case plain:
+		c.goreqs.due.add(c, g)
 		return
+	case shared:
+		if c.goreqs.watches.add(ctx, g) {
+			return
+		}
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -66,8 +76,8 @@ type goReq struct {
 	c    *Client
 	done func(reply)
 	// cancel releases the request's context (nil without one); stop ends
-	// its watch (set under mu once over was false, nil for a plain
-	// request).
+	// its own watch (set under mu once over was false; nil for a plain
+	// request and for one under a shared watch).
 	cancel func()
 	mu     sync.Mutex
 	stop   func() bool
@@ -111,17 +121,60 @@ func (g *goReq) expire(err error) {
 	}
 }
 
+// goRequests watches the requests Go started that have not settled.
+type goRequests struct {
+	// due times out those whose context cannot end.
+	due dueQueue
+	// watches fails those under a context with a deadline when it ends.
+	watches ctxWatches
+}
+
+// stopped lets go of what the client no longer needs once it has stopped
+// and settled every request (see ctxWatches.release).
+func (r *goRequests) stopped() { r.watches.release() }
+
+// reqList holds requests Go started, in the order they were added, and
+// lets go of settled ones (drop) whenever one is added.
+type reqList struct {
+	reqs []*goReq // from head on
+	head int
+	keep int // survivors of the last sweep for settled requests
+}
+
+// drop lets go of settled requests: those at the front, and, whenever the
+// list has doubled since, those behind a request still waiting.
+func (l *reqList) drop() {
+	for l.head < len(l.reqs) && l.reqs[l.head].over.Load() {
+		l.reqs[l.head] = nil
+		l.head++
+	}
+	n := len(l.reqs) - l.head
+	if n == 0 {
+		l.reqs, l.head = l.reqs[:0], 0
+		return
+	}
+	if n < 64 || n < 2*l.keep {
+		return
+	}
+	live := l.reqs[:0]
+	for _, g := range l.reqs[l.head:] {
+		if !g.over.Load() {
+			live = append(live, g)
+		}
+	}
+	clear(l.reqs[len(live):])
+	l.reqs, l.head, l.keep = live, 0, len(live)
+}
+
 // dueQueue times out the requests Go started with a context that cannot
 // end: each ends RequestTimeout after it was sent, so they fall due in the
 // order they were added, and one timer, armed for the first, serves all.
 // Settled ones are skipped, and let go of whenever a request is added or
-// the timer fires (see drop).
+// the timer fires.
 type dueQueue struct {
-	mu    sync.Mutex
-	reqs  []*goReq // from head on, in order of due
-	head  int
+	mu sync.Mutex
+	reqList
 	armed bool
-	keep  int // survivors of the last sweep for settled requests
 }
 
 // add queues g, due at g.due, or with the last one queued if that is later
@@ -141,31 +194,6 @@ func (q *dueQueue) add(c *Client, g *goReq) {
 		q.armed = true
 		afterDelay(q.reqs[q.head].due-c.now(), func() { q.fire(c) })
 	}
-}
-
-// drop lets go of settled requests: those at the front, and, whenever the
-// queue has doubled since, those behind a request still waiting.
-func (q *dueQueue) drop() {
-	for q.head < len(q.reqs) && q.reqs[q.head].over.Load() {
-		q.reqs[q.head] = nil
-		q.head++
-	}
-	n := len(q.reqs) - q.head
-	if n == 0 {
-		q.reqs, q.head = q.reqs[:0], 0
-		return
-	}
-	if n < 64 || n < 2*q.keep {
-		return
-	}
-	live := q.reqs[:0]
-	for _, g := range q.reqs[q.head:] {
-		if !g.over.Load() {
-			live = append(live, g)
-		}
-	}
-	clear(q.reqs[len(live):])
-	q.reqs, q.head, q.keep = live, 0, len(live)
 }
 
 // fire ends the requests now due and arms the timer for the next one.
@@ -188,6 +216,94 @@ func (q *dueQueue) fire(c *Client) {
 	q.mu.Unlock()
 	for _, g := range late {
 		g.expire(timeoutError{errDeadlineExceeded})
+	}
+}
+
+// ctxWatches fails the requests Go started under a context with a
+// deadline when that context ends: one watch per context, shared by all
+// its requests, so that a service sending many under one context pays for
+// one context.AfterFunc rather than one each. Such a context ends by
+// itself, so its watch holds it (and the requests it last saw) no longer
+// than the runtime would: until it is cancelled or its deadline passes, or
+// the client stops (release). Contexts that can end but have no deadline,
+// and the first request under a context (see add), get a watch of their
+// own per request (start), which lets go of them when the request settles.
+type ctxWatches struct {
+	mu   sync.Mutex
+	m    map[<-chan struct{}]*ctxWatch // by ctx.Done(), which stands for the context
+	last <-chan struct{}               // the context of the last request add saw
+}
+
+type ctxWatch struct {
+	reqList
+	stop func() bool
+}
+
+// add watches g's context for g, and reports whether it did. A context
+// seen for the first time (not under the last request's either) leaves g
+// to a watch of its own: a context that carries one request (an HTTP
+// handler's, say) then costs what it did before, not a watch it would
+// have to end. From the second request in a row under it, its requests
+// share one.
+func (w *ctxWatches) add(ctx ctxt, g *goReq) bool {
+	done := ctx.Done()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if g.over.Load() {
+		return true
+	}
+	x := w.m[done]
+	if x == nil {
+		if w.last != done {
+			w.last = done
+			return false
+		}
+		if w.m == nil {
+			w.m = make(map[<-chan struct{}]*ctxWatch)
+		}
+		x = &ctxWatch{}
+		w.m[done] = x
+		x.stop = afterFunc(ctx, func() { w.ended(ctx, x) })
+	}
+	x.drop()
+	x.reqs = append(x.reqs, g)
+	return true
+}
+
+// ended fails the requests still waiting under ctx, which has ended.
+func (w *ctxWatches) ended(ctx ctxt, x *ctxWatch) {
+	w.mu.Lock()
+	if w.m[ctx.Done()] == x {
+		delete(w.m, ctx.Done())
+	}
+	reqs := x.reqs[x.head:]
+	x.reqs, x.head = nil, 0
+	w.mu.Unlock()
+	err := requestCtxErr(ctx)
+	for _, g := range reqs {
+		if !g.over.Load() {
+			g.expire(err)
+		}
+	}
+}
+
+// release lets go of the watches no request waits under any more; the
+// client calls it when it stops, having settled every request, so that a
+// closed client is not kept by contexts that outlive it. (Requests of a
+// life a Reconnect started meanwhile keep theirs.)
+func (w *ctxWatches) release() {
+	var stops []func() bool
+	w.mu.Lock()
+	w.last = nil
+	for done, x := range w.m {
+		if x.drop(); x.head == len(x.reqs) {
+			delete(w.m, done)
+			stops = append(stops, x.stop)
+		}
+	}
+	w.mu.Unlock()
+	for _, stop := range stops {
+		stop()
 	}
 }
 

@@ -6,6 +6,8 @@ package sdk
 
 type goReq struct{}
 
-type dueQueue struct{}
+type goRequests struct{}
+
+func (*goRequests) stopped() {}
 
 func (p *pending) settleStarted(reply) bool { return false }

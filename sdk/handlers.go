@@ -60,6 +60,11 @@ func on[F any](c *Client, l *listeners[F], fn F) func() {
 	c.mu.Lock()
 	key := l.add(fn)
 	c.mu.Unlock()
+	return remover(c, l, key)
+}
+
+// remover returns the idempotent remover of the listener added as key.
+func remover[F any](c *Client, l *listeners[F], key int) func() {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -72,14 +77,18 @@ func on[F any](c *Client, l *listeners[F], fn F) func() {
 
 // onOpen is OnOpen (goapi.go), which the JavaScript API's build leaves out.
 func (c *Client) onOpen(fn func(ctx ctxt)) (remove func()) {
-	remove = on(c, &c.reg.open, fn)
+	// fn joins the list and learns whether the open handlers have run in
+	// one hold of the lock, under which the supervisor takes the list: fn
+	// then runs with them or late, never both.
 	c.mu.Lock()
+	key := c.reg.open.add(fn)
 	l := c.link
 	late := l != nil && l.openRan
 	if late {
 		c.flushing = true // hold sends until fn has run, then flush
 	}
 	c.mu.Unlock()
+	remove = remover(c, &c.reg.open, key)
 	if late {
 		ctx := withValue(l.ctx, openKey{}, l)
 		c.emit(l.lf, "open", func() {

@@ -290,6 +290,7 @@ func (c *Client) stop(lf *life, err error, last *CloseInfo) {
 	for _, p := range lost {
 		p.settle(reply{err: err})
 	}
+	c.goreqs.stopped()
 	discarded := 0
 	for _, it := range items {
 		it.release()

@@ -2,6 +2,7 @@ package sdk_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/steadyws/steadyws/sdk"
+	"github.com/steadyws/steadyws/sdk/internal/testserver"
 )
 
 // soakCycles is how many reconnect cycles TestSoakReconnectCycles runs, in
@@ -135,7 +137,8 @@ func TestSoakReconnectCycles(t *testing.T) {
 				t.Fatalf("cycle %d: echo of %d", i, got)
 			}
 		case <-ctx.Done():
-			t.Fatalf("cycle %d: no echo", i)
+			t.Fatalf("cycle %d: no echo within 10 s; the server received the event: %v (%d opens, %d server connections, last error %v, stats %+v)",
+				i, serverGotEcho(srv.Received(), i), opens.Load(), srv.Conns(), lastErr.Load(), c.Stats())
 		}
 		// The reply also confirms the echo event (see Delivery in the
 		// package doc): the next cycle's drop has nothing to report.
@@ -174,6 +177,18 @@ func TestSoakReconnectCycles(t *testing.T) {
 	c.Close()
 	closed = true
 	l.checkClosed(t, idleGoroutines, idleResources)
+}
+
+// serverGotEcho reports whether the server received the echo event for n:
+// whether an echo that never came back was lost on its way out or back.
+func serverGotEcho(got []testserver.Message, n int) bool {
+	for _, m := range got {
+		var e echoMsg
+		if m.Type == "echo" && json.Unmarshal(m.Data, &e) == nil && e.N == n {
+			return true
+		}
+	}
+	return false
 }
 
 // soakLevels are what a soak measured around its cycles.

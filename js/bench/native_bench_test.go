@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/steadyws/steadyws/js/bench/internal/coderclient"
 	"github.com/steadyws/steadyws/js/bench/internal/sdkclient"
@@ -21,6 +22,28 @@ func benchNative(b *testing.B, wl string, n, pad int, run func(context.Context, 
 	}
 	benchNativeOn(b, path, wl, n, pad, run)
 }
+
+// benchUnderDeadline runs as benchNative does, under a context with a
+// deadline, as make bench runs every client (-timeout): a Go service that
+// works under a deadline of its own.
+func benchUnderDeadline(b *testing.B, wl string, n, pad int, run func(context.Context, workload.Params) workload.Result) {
+	benchNative(b, wl, n, pad, func(ctx context.Context, p workload.Params) workload.Result {
+		ctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
+		defer cancel()
+		return run(ctx, p)
+	})
+}
+
+func BenchmarkPipeEUnderDeadline(b *testing.B) {
+	benchUnderDeadline(b, "pipelined", 20000, 6, coderclient.Client{}.Run)
+}
+func BenchmarkPipeFUnderDeadline(b *testing.B) {
+	benchUnderDeadline(b, "pipelined", 20000, 6, sdkclient.Run)
+}
+func BenchmarkRTTEUnderDeadline(b *testing.B) {
+	benchUnderDeadline(b, "rtt", 2000, 6, coderclient.Client{}.Run)
+}
+func BenchmarkRTTFUnderDeadline(b *testing.B) { benchUnderDeadline(b, "rtt", 2000, 6, sdkclient.Run) }
 
 func benchNativeOn(b *testing.B, path, wl string, n, pad int, run func(context.Context, workload.Params) workload.Result) {
 	s := newServer(nil)
